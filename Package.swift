@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Palisade: the security backend of a privacy-focused mail provider.
+/// Libraries live in `Sources/`, thin service executables in `Services/`, SQL migrations in `Schemas/`.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "palisade",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Core", targets: ["Core"]),
+        .executable(name: "platformctl", targets: ["platformctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML", "CommandLineArguments"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C libraries, reached only through the thin wrappers in Core and the later network/OpenPGP libraries.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libunbound's pkg-config file is missing or broken on a bare Debian: linked by name in its modulemap.
+        .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CPalisadeShims", dependencies: ["CCurl", "COpenSSL"]),
+
+        .target(
+            name: "Core",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "platformctl",
+            dependencies: [
+                "Core",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "JobQueueBenchmark",
+            dependencies: ["Core"],
+            path: "Benchmarks/JobQueueBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "palisade-test-worker",
+            dependencies: ["Core"],
+            path: "Tests/TestWorker",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CoreIntegrationTests",
+            dependencies: ["Core", "palisade-test-worker"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ShimTests", dependencies: ["CPalisadeShims", "CCurl", "COpenSSL", "CUnbound"]),
+    ]
+)

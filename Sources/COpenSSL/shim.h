@@ -1,0 +1,9 @@
+#include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+#include <openssl/ec.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/crypto.h>

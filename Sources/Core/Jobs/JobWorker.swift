@@ -1,0 +1,295 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// How a handler's failure should be treated.
+public struct JobFailure: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    /// Retrying cannot help (malformed payload, a refused input): fail the job now.
+    public let permanent: Bool
+
+    public init(_ message: String, permanent: Bool = false) {
+        self.message = message
+        self.permanent = permanent
+    }
+
+    public var description: String { message }
+}
+
+/// Runs the jobs of one queue with bounded concurrency, as a `Service` in a process's group.
+///
+/// The worker claims due jobs in batches, runs each kind's handler, and completes finished jobs in
+/// batches too; while handlers run it renews their leases, and it takes over jobs whose leases expired
+/// elsewhere. It sleeps until a NOTIFY for its queue or the poll interval. On graceful shutdown it stops
+/// claiming, lets running handlers finish within the grace period, and releases the rest.
+public final class JobWorker: Service, Sendable {
+    public typealias Handler = @Sendable (ClaimedJob) async throws -> Void
+
+    /// The worker's tuning; `init(_:)` reads it from `jobs.*` settings.
+    public struct Options: Sendable {
+        public var concurrency: Int
+        public var batchSize: Int
+        public var lease: Duration
+        public var pollInterval: Duration
+        public var retry: RetryPolicy
+        public var shutdownGrace: Duration
+
+        public init(concurrency: Int = 8, batchSize: Int = 50, lease: Duration = .seconds(60), pollInterval: Duration = .seconds(2),
+                    retry: RetryPolicy = RetryPolicy(), shutdownGrace: Duration = .seconds(10)) {
+            self.concurrency = concurrency
+            self.batchSize = batchSize
+            self.lease = lease
+            self.pollInterval = pollInterval
+            self.retry = retry
+            self.shutdownGrace = shutdownGrace
+        }
+
+        public init(_ config: PalisadeConfiguration, concurrency: Int) {
+            self.init(
+                concurrency: concurrency,
+                batchSize: JobSettings.batchSize.read(config),
+                lease: JobSettings.lease.read(config),
+                pollInterval: JobSettings.pollInterval.read(config),
+                retry: RetryPolicy(base: JobSettings.retryBase.read(config), maximum: JobSettings.retryMaximum.read(config)),
+                shutdownGrace: JobSettings.shutdownGrace.read(config)
+            )
+        }
+    }
+
+    public let queue: String
+    public let options: Options
+    let jobs: JobQueue
+    let handlers: [String: Handler]
+    let wakeups: JobWakeups?
+    let owner: String
+    let logger: Logger
+    let metrics: JobMetrics
+    private let state = Mutex(WorkerState())
+
+    private struct WorkerState: ~Copyable {
+        var running: [UUID: ClaimedJob] = [:]
+        var tasks: [UUID: Task<Void, Never>] = [:]
+        var finished: [(job: ClaimedJob, result: Result<Void, any Error>, duration: Duration)] = []
+        var wakeRequested = true
+    }
+
+    /// - Parameters:
+    ///   - handlers: one handler per job kind; the worker claims only these kinds.
+    ///   - wakeups: NOTIFY-driven wake-ups shared by the process's workers; nil polls only.
+    public init(queue: String, handlers: [String: Handler], jobs: JobQueue, wakeups: JobWakeups?, options: Options, logger: Logger) {
+        precondition(!handlers.isEmpty, "a worker needs at least one handler")
+        precondition(options.concurrency >= 1)
+        self.queue = queue
+        self.handlers = handlers
+        self.jobs = jobs
+        self.wakeups = wakeups
+        self.options = options
+        self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(queue):\(UUID().uuidString.prefix(8))"
+        var logger = logger
+        logger[metadataKey: "job.queue"] = "\(queue)"
+        self.logger = logger
+        self.metrics = JobMetrics(queue: queue)
+    }
+
+    private let signal = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+
+    private func wake(claim: Bool = true) {
+        if claim { state.withLock { $0.wakeRequested = true } }
+        signal.continuation.yield()
+    }
+
+    public func run() async throws {
+        logger.info("job worker started", metadata: ["worker.owner": "\(owner)", "worker.concurrency": "\(options.concurrency)"])
+        let background = Task { await runTimers() }
+        let notified = Task { [queue] in
+            guard let wakeups else { return }
+            for await woken in wakeups.subscribe() where woken == nil || woken == queue {
+                wake()
+            }
+        }
+        defer {
+            background.cancel()
+            notified.cancel()
+        }
+        await withGracefulShutdownHandler {
+            await mainLoop()
+        } onGracefulShutdown: {
+            self.signal.continuation.finish()
+        }
+        await drain()
+        logger.info("job worker stopped")
+    }
+
+    private func mainLoop() async {
+        wake()
+        for await _ in signal.stream {
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            await flushFinished()
+            let (capacity, requested, idle) = state.withLock { state -> (Int, Bool, Bool) in
+                let capacity = options.concurrency - state.running.count
+                let requested = state.wakeRequested
+                state.wakeRequested = false
+                return (capacity, requested, state.running.isEmpty)
+            }
+            // Claim when asked to, and in useful amounts: a full batch's worth of room, or nothing running.
+            guard requested, capacity > 0, capacity >= min(options.batchSize, options.concurrency) / 2 || idle else {
+                if requested { state.withLock { $0.wakeRequested = true } }
+                continue
+            }
+            let limit = min(options.batchSize, capacity)
+            do {
+                let claimStart = ContinuousClock.now
+                let claimed = try await jobs.claim(queue: queue, kinds: Array(handlers.keys), limit: limit, owner: owner, lease: options.lease)
+                metrics.claimed(claimed, latency: ContinuousClock.now - claimStart)
+                for job in claimed { start(job) }
+                if claimed.count == limit { state.withLock { $0.wakeRequested = true } }
+                if claimed.count == limit, capacity > limit { wake() }
+            } catch {
+                logger.warning("claiming jobs failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(500))
+                wake()
+            }
+        }
+    }
+
+    private func start(_ job: ClaimedJob) {
+        guard let handler = handlers[job.kind] else { return }
+        let logger = self.logger
+        state.withLock { $0.running[job.leaseID] = job }
+        let task = Task {
+            var jobLogger = logger
+            jobLogger[metadataKey: "job.id"] = "\(job.id)"
+            jobLogger[metadataKey: "job.kind"] = "\(job.kind)"
+            let started = ContinuousClock.now
+            let result: Result<Void, any Error>
+            do {
+                try await handler(job)
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            let duration = ContinuousClock.now - started
+            let tracked = self.state.withLock { state -> Bool in
+                state.tasks.removeValue(forKey: job.leaseID)
+                guard state.running.removeValue(forKey: job.leaseID) != nil else { return false }
+                state.finished.append((job, result, duration))
+                return true
+            }
+            if tracked { self.wake(claim: true) }
+        }
+        state.withLock { state in
+            if state.running[job.leaseID] != nil { state.tasks[job.leaseID] = task }
+        }
+    }
+
+    /// Writes the outcomes of finished handlers: successes in one statement, failures one by one.
+    private func flushFinished() async {
+        let finished = state.withLock { state in
+            defer { state.finished.removeAll(keepingCapacity: true) }
+            return state.finished
+        }
+        guard !finished.isEmpty else { return }
+        var successes: [UUID] = []
+        for (job, result, duration) in finished {
+            switch result {
+            case .success:
+                successes.append(job.leaseID)
+                metrics.completed(job, duration: duration)
+            case .failure(let error):
+                let failure = error as? JobFailure
+                let permanent = failure?.permanent ?? false
+                let delay = options.retry.delay(afterAttempt: job.attempt)
+                let final = permanent || job.attempt >= job.maxAttempts
+                logger.warning(final ? "job failed for good" : "job failed, will retry", metadata: [
+                    "job.id": "\(job.id)", "job.kind": "\(job.kind)", "job.attempt": "\(job.attempt)",
+                    "error": "\(error)", "retry.in": "\(final ? "never" : ConfigDuration.format(delay))",
+                ])
+                metrics.failed(job, final: final, duration: duration)
+                await retrying { try await self.jobs.fail(job, error: "\(error)", retryAfter: delay, permanent: permanent) }
+            }
+        }
+        let completed = successes
+        await retrying { try await self.jobs.complete(leases: completed) }
+    }
+
+    /// Renews leases, recovers expired ones and samples queue depth, each on its own period.
+    private func runTimers() async {
+        let renewEvery = options.lease / 3
+        var nextRenew = ContinuousClock.now + renewEvery
+        var nextRecover = ContinuousClock.now
+        var nextSample = ContinuousClock.now
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            if now >= nextRenew {
+                await renewLeases()
+                nextRenew = now + renewEvery
+            }
+            if now >= nextRecover {
+                if let (requeued, failed) = try? await jobs.recoverExpiredLeases(), requeued + failed > 0 {
+                    logger.warning("took over jobs whose worker stopped renewing its lease", metadata: ["jobs.requeued": "\(requeued)", "jobs.failed": "\(failed)"])
+                    wake()
+                }
+                nextRecover = now + max(options.lease / 2, .seconds(1))
+            }
+            if now >= nextSample {
+                await metrics.sampleDepth(jobs)
+                nextSample = now + .seconds(15)
+            }
+            // The poll interval also catches jobs that became due without a NOTIFY (retries, run_at).
+            wake()
+            try? await Task.sleep(for: min(options.pollInterval, renewEvery))
+        }
+    }
+
+    private func renewLeases() async {
+        let held = state.withLock { Array($0.running.keys) }
+        guard !held.isEmpty else { return }
+        guard let renewed = try? await jobs.renew(leases: held, lease: options.lease) else {
+            logger.warning("renewing job leases failed; will try again")
+            return
+        }
+        let lost = state.withLock { state in
+            held.filter { !renewed.contains($0) }.compactMap { lease in
+                state.running.removeValue(forKey: lease).map { ($0, state.tasks.removeValue(forKey: lease)) }
+            }
+        }
+        for (job, task) in lost {
+            logger.notice("job lease lost (cancelled or taken over); stopping its handler", metadata: ["job.id": "\(job.id)"])
+            task?.cancel()
+        }
+    }
+
+    /// After the loop ends: wait for running handlers within the grace period, write their results,
+    /// and give back whatever is still running.
+    private func drain() async {
+        let deadline = ContinuousClock.now + options.shutdownGrace
+        while ContinuousClock.now < deadline, !state.withLock({ $0.running.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let (leftover, tasks) = state.withLock { state in
+            defer {
+                state.running.removeAll()
+                state.tasks.removeAll()
+            }
+            return (Array(state.running.keys), Array(state.tasks.values))
+        }
+        tasks.forEach { $0.cancel() }
+        await flushFinished()
+        if !leftover.isEmpty {
+            logger.notice("releasing unfinished jobs for other workers", metadata: ["jobs.count": "\(leftover.count)"])
+            await retrying { try await self.jobs.release(leases: leftover) }
+        }
+    }
+
+    /// Database writes of outcomes must not be lost to a blip: the pool already retries a restart within
+    /// its reconnect window; past that we log, and the lease expiry hands the job to another worker.
+    private func retrying(_ write: @Sendable () async throws -> some Sendable) async {
+        do {
+            _ = try await write()
+        } catch {
+            logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(error)"])
+        }
+    }
+}

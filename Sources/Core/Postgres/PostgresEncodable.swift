@@ -1,0 +1,75 @@
+import Foundation
+
+/// A Swift value that can be sent to PostgreSQL as a query parameter, in PostgreSQL's text format.
+///
+/// Parameters always travel separately from the SQL text (`PQexecParams`), so no value is ever spliced
+/// into a statement. `nil` from `postgresText` sends SQL NULL.
+public protocol PostgresEncodable: Sendable {
+    var postgresText: String? { get }
+}
+
+extension String: PostgresEncodable {
+    public var postgresText: String? { self }
+}
+
+extension Int: PostgresEncodable {
+    public var postgresText: String? { String(self) }
+}
+
+extension Int64: PostgresEncodable {
+    public var postgresText: String? { String(self) }
+}
+
+extension Int32: PostgresEncodable {
+    public var postgresText: String? { String(self) }
+}
+
+extension Double: PostgresEncodable {
+    public var postgresText: String? { String(self) }
+}
+
+extension Bool: PostgresEncodable {
+    public var postgresText: String? { self ? "t" : "f" }
+}
+
+extension UUID: PostgresEncodable {
+    public var postgresText: String? { uuidString.lowercased() }
+}
+
+extension Date: PostgresEncodable {
+    /// Sent as seconds since the epoch with microseconds; the SQL casts it with `to_timestamp` or `::timestamptz`.
+    public var postgresText: String? { PostgresTimestamp.format(self) }
+}
+
+extension Array: PostgresEncodable where Element == UInt8 {
+    /// bytea in hex format.
+    public var postgresText: String? {
+        var text = "\\x"
+        text.reserveCapacity(2 + count * 2)
+        for byte in self {
+            text.append(PostgresHex.digits[Int(byte >> 4)])
+            text.append(PostgresHex.digits[Int(byte & 0x0F)])
+        }
+        return text
+    }
+}
+
+extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+    public var postgresText: String? { self?.postgresText }
+}
+
+/// A JSON document sent as text; cast it with `::jsonb` in the SQL.
+public struct PostgresJSON: PostgresEncodable, Hashable {
+    public var text: String
+    public init(text: String) { self.text = text }
+    public init(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        self.text = String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+    public var postgresText: String? { text }
+}
+
+enum PostgresHex {
+    static let digits: [Character] = Array("0123456789abcdef")
+}

@@ -63,9 +63,10 @@ let package = Package(
             path: "Benchmarks/JobQueueBenchmark",
             swiftSettings: swiftSettings
         ),
+        .target(name: "CoreTestSupport", dependencies: ["Core"], path: "Tests/CoreTestSupport", swiftSettings: swiftSettings),
         .executableTarget(
             name: "palisade-test-worker",
-            dependencies: ["Core"],
+            dependencies: ["Core", "CoreTestSupport"],
             path: "Tests/TestWorker",
             swiftSettings: swiftSettings
         ),
@@ -73,7 +74,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoreIntegrationTests",
-            dependencies: ["Core", "palisade-test-worker"],
+            dependencies: ["Core", "CoreTestSupport", "palisade-test-worker"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShimTests", dependencies: ["CPalisadeShims", "CCurl", "COpenSSL", "CUnbound"]),

@@ -8,8 +8,13 @@ DECLARE
 BEGIN
     FOREACH role_name IN ARRAY ARRAY['palisade_keystore', 'palisade_wkd', 'palisade_vks', 'palisade_aliases',
                                      'palisade_transport', 'palisade_admin'] LOOP
+        -- Roles belong to the whole cluster: another database's migration may create one at the same moment.
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role_name) THEN
-            EXECUTE format('CREATE ROLE %I LOGIN', role_name);
+            BEGIN
+                EXECUTE format('CREATE ROLE %I LOGIN', role_name);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
         END IF;
     END LOOP;
 END

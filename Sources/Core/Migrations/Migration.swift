@@ -6,6 +6,12 @@ public struct Migration: Sendable, Equatable {
     public let name: String
     public let sql: String
 
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
     /// Reads every `NNNN_name.sql` in `directory`, in version order. Other files are ignored; two files
     /// with one version number, or a file that manages its own transaction, are refused.
     public static func load(from directory: String) throws -> [Migration] {

@@ -1,0 +1,63 @@
+# Palisade's two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+LOCAL      := .local
+RUN_PORT   ?= 55432
+PG         := Deploy/local/pg.sh
+SWIFT      ?= swift
+# Debian packages the build and the tests need; `make deps` installs the missing ones (as root).
+DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgresql postgresql-contrib python3-venv
+
+.PHONY: run stop test deps build bench clean
+
+deps:
+	missing=()
+	for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$$p"); done
+	if [ $${#missing[@]} -gt 0 ]; then
+		echo "installing: $${missing[*]}"
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}" >/dev/null
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}" >/dev/null; fi
+	fi
+
+build: deps
+	$(SWIFT) build --product platformctl
+
+# Start a throw-away PostgreSQL under .local/, migrate it, start every service, print where things are.
+run: build
+	mkdir -p $(LOCAL)
+	admin_url=$$($(PG) start $(LOCAL)/pg $(RUN_PORT))
+	psql "$$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'palisade'" | grep -q 1 || psql "$$admin_url" -qc "CREATE DATABASE palisade"
+	db_url="postgresql://palisade@127.0.0.1:$(RUN_PORT)/palisade"
+	PALISADE_DATABASE_URL="$$db_url" .build/debug/platformctl db migrate --config Deploy/palisade.example.yaml
+	echo
+	echo "Palisade is running (logs under $(LOCAL)/):"
+	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service (palisade_keystore, …)"
+	echo "                  psql '$$db_url'"
+	echo "  platformctl     export PALISADE_DATABASE_URL='$$db_url'"
+	echo "                  .build/debug/platformctl db status"
+	echo "                  .build/debug/platformctl jobs stats"
+	echo "  services        none yet: each service's issue adds it here"
+	echo "Stop everything with: make stop"
+
+stop:
+	$(PG) stop $(LOCAL)/pg
+	echo "stopped"
+
+# The whole suite against a PostgreSQL cluster of its own, stopped again whatever the outcome.
+test: deps
+	$(SWIFT) build --build-tests
+	cluster=$$(mktemp -d /tmp/palisade-test-pg.XXXXXX)
+	trap '$(PG) destroy "$$cluster"' EXIT
+	port=$$(( 56000 + RANDOM % 900 ))
+	export PALISADE_TEST_DATABASE_URL=$$($(PG) start "$$cluster" "$$port")
+	$(SWIFT) test --skip-build
+
+# Job-queue benchmark (release build) against the batched SKIP LOCKED limit and pgqueuer.
+bench: deps
+	Benchmarks/run-jobqueue.sh
+
+clean:
+	$(PG) destroy $(LOCAL)/pg || true
+	rm -rf .build

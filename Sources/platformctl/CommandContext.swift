@@ -1,0 +1,76 @@
+import ArgumentParser
+import Core
+import Foundation
+import Logging
+
+/// What a command needs once configuration is loaded: the settings, a logger and a database pool.
+struct CommandContext {
+    let configuration: PalisadeConfiguration
+    let logger: Logger
+    let pool: PostgresPool
+
+    static func make(_ options: GlobalOptions) async throws -> CommandContext {
+        let configuration: PalisadeConfiguration
+        do {
+            configuration = try await PalisadeConfiguration.load(explicitFilePath: options.config, flags: options.settingFlags, schema: CoreSettings.schema)
+        } catch {
+            throw Failure.configuration("\(error)")
+        }
+        let level = LogFormatting.level(CoreSettings.logLevel.read(configuration)) ?? .info
+        let format = PalisadeLogHandler.Format(rawValue: CoreSettings.logFormat.read(configuration)) ?? .text
+        LogFormatting.bootstrap(format: format, level: min(level, .notice) == level ? level : .notice)
+        let database = PostgresConfiguration(configuration, applicationName: "platformctl")
+        do {
+            try configuration.check()
+        } catch {
+            throw Failure.configuration("\(error)")
+        }
+        let pool = PostgresPool(configuration: PostgresConfiguration(
+            conninfo: database.conninfo, applicationName: database.applicationName, maxConnections: 2,
+            statementTimeout: database.statementTimeout, acquireTimeout: database.acquireTimeout, reconnectWindow: .zero
+        ), logger: Logger(label: "palisade.platformctl"))
+        return CommandContext(configuration: configuration, logger: Logger(label: "palisade.platformctl"), pool: pool)
+    }
+}
+
+/// A failure with the exit code that tells scripts what kind it was.
+enum Failure: Error, CustomStringConvertible {
+    case configuration(String)
+    case database(String)
+    case refused(String)
+    case migrationsOutOfStep(String)
+
+    var description: String {
+        switch self {
+        case .configuration(let message): "configuration error:\n\(message)"
+        case .database(let message): "database error: \(message)"
+        case .refused(let message): message
+        case .migrationsOutOfStep(let message): message
+        }
+    }
+
+    var exitCode: ExitCode {
+        switch self {
+        case .configuration: ExitCode(3)
+        case .database: ExitCode(4)
+        case .refused: ExitCode(5)
+        case .migrationsOutOfStep: ExitCode(6)
+        }
+    }
+}
+
+/// Runs a command body, turning known failures into their message on stderr and their exit code.
+func reporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as Failure {
+        FileHandle.standardError.write(Data("platformctl: \(failure)\n".utf8))
+        throw failure.exitCode
+    } catch let error as PostgresError where error.isConnectionProblem {
+        FileHandle.standardError.write(Data("platformctl: cannot reach PostgreSQL: \(error.message)\n".utf8))
+        throw ExitCode(4)
+    } catch let error as PostgresError {
+        FileHandle.standardError.write(Data("platformctl: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}

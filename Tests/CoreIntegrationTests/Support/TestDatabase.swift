@@ -1,0 +1,79 @@
+import Core
+import Foundation
+import Logging
+import Testing
+
+/// A fresh, migrated database in the test cluster that `make test` started, one per test.
+///
+/// `PALISADE_TEST_DATABASE_URL` names the cluster's superuser connection (a `postgresql://…/postgres` URL);
+/// without it the integration tests fail with a message saying to run `make test`.
+struct TestDatabase {
+    let name: String
+    let url: String
+    let pool: PostgresPool
+    let logger: Logger
+
+    static var adminURL: String {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["PALISADE_TEST_DATABASE_URL"], !url.isEmpty else {
+                throw TestSetupError("PALISADE_TEST_DATABASE_URL is not set: run the integration tests with `make test`, which starts a PostgreSQL cluster")
+            }
+            return url
+        }
+    }
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static var schemasDirectory: String { repositoryRoot.appendingPathComponent("Schemas").path }
+
+    /// Creates `palisade_test_<random>`, applies the migrations unless `migrated` is false, and opens a pool.
+    static func create(migrated: Bool = true, maxConnections: Int = 10, label: String = "test") async throws -> TestDatabase {
+        let admin = try adminURL
+        let name = "palisade_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+        let logger = Logger(label: "palisade.\(label)")
+        let adminPool = PostgresPool(configuration: PostgresConfiguration(conninfo: admin, maxConnections: 1), logger: logger)
+        defer { adminPool.close() }
+        try await adminPool.query(PostgresQuery(sql: "CREATE DATABASE \(name)"))
+        let url = replacingDatabase(in: admin, with: name)
+        let pool = PostgresPool(configuration: PostgresConfiguration(conninfo: url, applicationName: label, maxConnections: maxConnections, reconnectWindow: .seconds(60)), logger: logger)
+        if migrated {
+            try await Migrator(pool: pool, migrations: Migration.load(from: schemasDirectory), logger: logger).migrate()
+        }
+        return TestDatabase(name: name, url: url, pool: pool, logger: logger)
+    }
+
+    static func replacingDatabase(in url: String, with name: String) -> String {
+        guard let slash = url.range(of: "/", options: .backwards) else { return url }
+        let rest = url[slash.upperBound...]
+        let query = rest.firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
+        return url[..<slash.upperBound] + name + query
+    }
+
+    /// A second pool on the same database, as another process would have.
+    func anotherPool(maxConnections: Int = 4, label: String = "test") -> PostgresPool {
+        PostgresPool(configuration: PostgresConfiguration(conninfo: url, applicationName: label, maxConnections: maxConnections, reconnectWindow: .seconds(60)), logger: logger)
+    }
+
+    /// Waits for a condition the database will reach, checking it again whenever it is false; fails the
+    /// test with `message` if it is still false after `limit` (a generous bound, not a timing assertion).
+    func eventually(_ message: String, limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("condition never became true: \(message)")
+        throw TestSetupError("timed out waiting for: \(message)")
+    }
+
+    func count(_ sql: String) async throws -> Int {
+        try await pool.query(PostgresQuery(sql: sql)).first!.decode("count")
+    }
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,70 @@
+import Synchronization
+import Foundation
+
+/// Runs helper programs from tests without `Process.waitUntilExit`, which can hang when called from
+/// Swift's concurrency pool on Linux; output goes to a file, since a server started by the child may
+/// keep a pipe open long after the child exits.
+public enum ChildProcess {
+    public struct Failed: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Runs `executable arguments…` to completion and returns its standard output.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String]) async throws -> String {
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-child-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outputFile) }
+        let handle = try FileHandle(forWritingTo: outputFile)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardInput = FileHandle.nullDevice
+        let status = try await exitStatus(of: process)
+        try handle.close()
+        let output = try String(contentsOf: outputFile, encoding: .utf8)
+        guard status == 0 else {
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
+        }
+        return output
+    }
+
+    /// Starts `process` and waits for it to end; returns its termination status.
+    public static func exitStatus(of process: Process) async throws -> Int32 {
+        try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Waits for an already running process to end.
+    public static func waitForExit(_ process: Process) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = ResumeOnce(continuation)
+            process.terminationHandler = { _ in once.resume() }
+            if !process.isRunning { once.resume() }
+        }
+    }
+}
+
+/// Resumes a continuation at most once, from whichever of two paths gets there first.
+final class ResumeOnce: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Void, Never>?>
+
+    init(_ continuation: CheckedContinuation<Void, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume() {
+        continuation.withLock { pending in
+            pending?.resume()
+            pending = nil
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Core
+import Foundation
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    func write(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("an unknown key is reported by name, with the file, line and a suggestion")
+    func unknownKey() async throws {
+        let path = try write("database:\n  url: postgresql://x@127.0.0.1/db\n  maxConection: 5\n")
+        let error = await #expect(throws: ConfigurationErrors.self) {
+            try await PalisadeConfiguration.load(explicitFilePath: path, environment: [:], schema: CoreSettings.schema)
+        }
+        let problem = try #require(error?.errors.first)
+        #expect(problem.code == .unknownKey)
+        #expect(problem.key == "database.maxConection")
+        #expect(problem.source == "\(path), line 3")
+        #expect(problem.description.contains("did you mean database.maxConnections?"))
+    }
+
+    @Test("a wrong type names the key and the file", arguments: [
+        ("database:\n  maxConnections: lots\n", "database.maxConnections"),
+        ("database:\n  maxConnections: \"5\"\n", "database.maxConnections"),
+        ("database:\n  statementTimeout: 30\n", "database.statementTimeout"),
+        ("log: verbose\n", "log"),
+    ])
+    func wrongType(yaml: String, key: String) async throws {
+        let path = try write(yaml)
+        let error = await #expect(throws: ConfigurationErrors.self) {
+            try await PalisadeConfiguration.load(explicitFilePath: path, environment: [:], schema: CoreSettings.schema)
+        }
+        #expect(error?.errors.first?.code == .wrongType)
+        #expect(error?.errors.first?.key == key)
+        #expect(error?.errors.first?.source?.hasPrefix(path) == true)
+    }
+
+    @Test("flags override the environment, which overrides the file, which overrides the defaults")
+    func precedence() async throws {
+        let path = try write("database:\n  maxConnections: 7\n  statementTimeout: 5s\n  url: file-url\nlog:\n  level: debug\n")
+        let config = try await PalisadeConfiguration.load(
+            explicitFilePath: path, flags: ["--database-url", "flag-url"],
+            environment: ["PALISADE_DATABASE_MAX_CONNECTIONS": "9", "PALISADE_DATABASE_URL": "env-url"], schema: CoreSettings.schema
+        )
+        #expect(CoreSettings.databaseURL.read(config) == "flag-url")
+        #expect(CoreSettings.databaseMaxConnections.read(config) == 9)
+        #expect(CoreSettings.databaseStatementTimeout.read(config) == .seconds(5))
+        #expect(CoreSettings.logLevel.read(config) == "debug")
+        #expect(CoreSettings.logFormat.read(config) == "text")
+        try config.check()
+    }
+
+    @Test("environment variables and flags are checked too")
+    func environmentAndFlagsChecked() async throws {
+        let error = await #expect(throws: ConfigurationErrors.self) {
+            try await PalisadeConfiguration.load(explicitFilePath: nil, flags: ["--database-max-conections", "3"],
+                                                 environment: ["PALISADE_CONFIG": "/nonexistent/but/unused/when/missing/default", "PALISADE_DATABASE_STATEMENT_TIMEOUT": "soon"].filter { $0.key != "PALISADE_CONFIG" },
+                                                 schema: CoreSettings.schema)
+        }
+        let sources = error?.errors.compactMap(\.source) ?? []
+        #expect(sources.contains("environment variable PALISADE_DATABASE_STATEMENT_TIMEOUT"))
+        #expect(sources.contains("flag --database-max-conections"))
+    }
+
+    @Test("values out of range are errors after reading, and the default is not silently used")
+    func outOfRange() async throws {
+        let path = try write("database:\n  maxConnections: 0\nlog:\n  format: xml\n")
+        let config = try await PalisadeConfiguration.load(explicitFilePath: path, environment: [:], schema: CoreSettings.schema)
+        _ = CoreSettings.databaseMaxConnections.read(config)
+        _ = CoreSettings.logFormat.read(config)
+        let error = #expect(throws: ConfigurationErrors.self) { try config.check() }
+        #expect(Set(error?.errors.compactMap(\.key) ?? []) == ["database.maxConnections", "log.format"])
+    }
+
+    @Test("a named file that does not exist is an error; malformed YAML is an error naming the file")
+    func missingAndMalformed() async throws {
+        let missing = await #expect(throws: ConfigurationError.self) {
+            try await PalisadeConfiguration.load(explicitFilePath: "/nonexistent/palisade.yaml", environment: [:], schema: CoreSettings.schema)
+        }
+        #expect(missing?.code == .fileMissing)
+        let path = try write("database: [unclosed\n")
+        let malformed = await #expect(throws: ConfigurationError.self) {
+            try await PalisadeConfiguration.load(explicitFilePath: path, environment: [:], schema: CoreSettings.schema)
+        }
+        #expect(malformed?.code == .malformedFile)
+        #expect(malformed?.source == path)
+    }
+
+    @Test("other services' sections are left to them")
+    func foreignSections() async throws {
+        let path = try write("keystore:\n  listen: 127.0.0.1:8462\ndatabase:\n  url: x\n")
+        let config = try await PalisadeConfiguration.load(explicitFilePath: path, environment: [:], schema: CoreSettings.schema)
+        #expect(CoreSettings.databaseURL.read(config) == "x")
+    }
+
+    @Test("setting names map to environment variables and flags")
+    func names() {
+        #expect(ConfigSchema.environmentName("database.maxConnections") == "PALISADE_DATABASE_MAX_CONNECTIONS")
+        #expect(ConfigSchema.flagName("database.maxConnections") == "--database-max-connections")
+    }
+
+    @Test("the example configuration in Deploy/ is valid")
+    func exampleIsValid() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try await PalisadeConfiguration.load(explicitFilePath: root.appendingPathComponent("Deploy/palisade.example.yaml").path,
+                                                          environment: [:], schema: CoreSettings.schema)
+        for setting in CoreSettings.all { _ = (setting as? ConfigSetting<String>)?.read(config) }
+        try config.check()
+    }
+
+    @Test("durations need a unit", arguments: [("250ms", Duration.milliseconds(250)), ("30s", .seconds(30)), ("5m", .seconds(300)), ("2h", .seconds(7200)), ("1d", .seconds(86_400))])
+    func durations(text: String, value: Duration) {
+        #expect(ConfigDuration.parse(text) == value)
+        #expect(ConfigDuration.format(value) == text)
+    }
+
+    @Test("durations without a unit or negative are refused", arguments: ["30", "-5s", "5 minutes", ""])
+    func badDurations(text: String) {
+        #expect(ConfigDuration.parse(text) == nil)
+    }
+}

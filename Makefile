@@ -11,6 +11,7 @@ SWIFT      ?= swift
 DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgresql postgresql-contrib python3-venv
 
 .PHONY: run stop test deps build bench clean
+.SILENT:
 
 deps:
 	missing=()

@@ -54,27 +54,40 @@ let package = Package(
             dependencies: [
                 "Core",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "JobQueueBenchmark",
-            dependencies: ["Core"],
+            dependencies: [
+                "Core",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Benchmarks/JobQueueBenchmark",
             swiftSettings: swiftSettings
         ),
         .target(name: "CoreTestSupport", dependencies: ["Core"], path: "Tests/CoreTestSupport", swiftSettings: swiftSettings),
         .executableTarget(
             name: "palisade-test-worker",
-            dependencies: ["Core", "CoreTestSupport"],
+            dependencies: ["Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestWorker",
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CoreTests",
+            dependencies: ["Core", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CoreIntegrationTests",
-            dependencies: ["Core", "CoreTestSupport", "palisade-test-worker"],
+            dependencies: [
+                "Core", "CoreTestSupport", "palisade-test-worker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShimTests", dependencies: ["CPalisadeShims", "CCurl", "COpenSSL", "CUnbound"]),

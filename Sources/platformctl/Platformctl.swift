@@ -27,11 +27,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("database-url"), help: "libpq conninfo or postgresql:// URI (overrides database.url).")
     var databaseURL: String?
 
+    @Option(name: .customLong("log-format"), help: "text or json (overrides log.format).")
+    var logFormat: String?
+
+    @Option(name: .customLong("log-level"), help: "trace … critical (overrides log.level).")
+    var logLevel: String?
+
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
 
     /// The setting flags to hand to the configuration loader.
     var settingFlags: [String] {
-        databaseURL.map { ["--database-url", $0] } ?? []
+        [("--database-url", databaseURL), ("--log-format", logFormat), ("--log-level", logLevel)]
+            .flatMap { flag, value in value.map { [flag, $0] } ?? [] }
     }
 }

@@ -35,15 +35,18 @@ public final class JobWorker: Service, Sendable {
         public var pollInterval: Duration
         public var retry: RetryPolicy
         public var shutdownGrace: Duration
+        /// Completed and cancelled jobs older than this are pruned from the history; nil keeps them.
+        public var historyRetention: Duration?
 
         public init(concurrency: Int = 8, batchSize: Int = 50, lease: Duration = .seconds(60), pollInterval: Duration = .seconds(2),
-                    retry: RetryPolicy = RetryPolicy(), shutdownGrace: Duration = .seconds(10)) {
+                    retry: RetryPolicy = RetryPolicy(), shutdownGrace: Duration = .seconds(10), historyRetention: Duration? = nil) {
             self.concurrency = concurrency
             self.batchSize = batchSize
             self.lease = lease
             self.pollInterval = pollInterval
             self.retry = retry
             self.shutdownGrace = shutdownGrace
+            self.historyRetention = historyRetention
         }
 
         public init(_ config: PalisadeConfiguration, concurrency: Int) {
@@ -53,7 +56,8 @@ public final class JobWorker: Service, Sendable {
                 lease: JobSettings.lease.read(config),
                 pollInterval: JobSettings.pollInterval.read(config),
                 retry: RetryPolicy(base: JobSettings.retryBase.read(config), maximum: JobSettings.retryMaximum.read(config)),
-                shutdownGrace: JobSettings.shutdownGrace.read(config)
+                shutdownGrace: JobSettings.shutdownGrace.read(config),
+                historyRetention: JobSettings.historyRetention.read(config)
             )
         }
     }
@@ -220,6 +224,7 @@ public final class JobWorker: Service, Sendable {
         var nextRenew = ContinuousClock.now + renewEvery
         var nextRecover = ContinuousClock.now
         var nextSample = ContinuousClock.now
+        var nextPrune = ContinuousClock.now + .seconds(60)
         while !Task.isCancelled {
             let now = ContinuousClock.now
             if now >= nextRenew {
@@ -232,6 +237,13 @@ public final class JobWorker: Service, Sendable {
                     wake()
                 }
                 nextRecover = now + max(options.lease / 2, .seconds(1))
+            }
+            if let retention = options.historyRetention, now >= nextPrune {
+                // Every worker may do this; the DELETE is idempotent and indexed on finished_at.
+                if let pruned = try? await jobs.pruneHistory(olderThan: retention), pruned > 0 {
+                    logger.info("pruned finished jobs from the history", metadata: ["jobs.count": "\(pruned)"])
+                }
+                nextPrune = now + .seconds(600)
             }
             if now >= nextSample {
                 await metrics.sampleDepth(jobs)

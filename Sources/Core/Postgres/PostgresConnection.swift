@@ -2,17 +2,22 @@ import CLibPQ
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// One libpq connection and the thread that owns it.
 ///
 /// libpq calls block, so none of them runs on Swift's cooperative pool: each connection has a serial
 /// dispatch queue, every call into libpq happens on it, and callers await the result.
 ///
-/// `@unchecked Sendable` is sound because the `PGconn` pointer and `broken` flag are only read or written
-/// on `queue`; the other stored properties are immutable.
+/// `@unchecked Sendable` is sound because the `PGconn` pointer is only read or written on `queue`; the
+/// `broken` flag is atomic, and the other stored properties are immutable.
 public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
-    private var broken = false
+    private let brokenFlag = Atomic<Bool>(false)
+    private var broken: Bool {
+        get { brokenFlag.load(ordering: .relaxed) }
+        set { brokenFlag.store(newValue, ordering: .relaxed) }
+    }
     private let queue: DispatchQueue
     let logger: Logger
     /// When the connection was opened; the pool retires connections past their maximum age.
@@ -37,7 +42,8 @@ public final class PostgresConnection: @unchecked Sendable {
         logger: Logger
     ) async throws -> PostgresConnection {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            // A queue of its own (an overcommit queue, so a slow connect never starves the shared pool).
+            DispatchQueue(label: "palisade.postgres.connect").async {
                 continuation.resume(with: Result {
                     try connectBlocking(conninfo: conninfo, applicationName: applicationName, logger: logger)
                 })
@@ -82,10 +88,9 @@ public final class PostgresConnection: @unchecked Sendable {
         return self
     }
 
-    /// Whether the connection has failed and must be discarded.
-    public var isBroken: Bool {
-        queue.sync { broken || handle.map { PQstatus($0) != CONNECTION_OK } ?? true }
-    }
+    /// Whether the connection has failed and must be discarded. Set on the connection's queue whenever a
+    /// call finds the connection gone, so reading it never waits for that queue.
+    public var isBroken: Bool { broken }
 
     /// Runs one statement with its parameters bound separately (`PQexecParams`, text format).
     @discardableResult
@@ -113,10 +118,10 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Closes the connection now; later calls fail with `connectionLost`.
     public func close() {
-        queue.sync {
-            if let handle { PQfinish(handle) }
-            handle = nil
-            broken = true
+        broken = true
+        queue.async {
+            if let handle = self.handle { PQfinish(handle) }
+            self.handle = nil
         }
     }
 

@@ -110,44 +110,37 @@ public final class PostgresPool: Sendable {
 
     // MARK: - Borrowing
 
-    private enum Acquisition {
-        case reuse(PostgresConnection)
-        case openNew
-        case wait(Int)
-        case closed
-    }
-
+    /// Borrows an idle connection, opens a new one if the pool has room, or waits for one to be given
+    /// back; the choice and the registration as a waiter happen under one lock, so a connection released
+    /// in between cannot be missed.
     private func acquire() async throws -> PostgresConnection {
-        let acquisition: Acquisition = state.withLock { state in
-            if state.closed { return .closed }
-            if let connection = state.idle.popLast() { return .reuse(connection) }
-            if state.open < configuration.maxConnections {
-                state.open += 1
-                return .openNew
+        let timeout = configuration.acquireTimeout
+        let handedOver: PostgresConnection? = try await withCheckedThrowingContinuation { continuation in
+            let waiterID: Int? = state.withLock { state in
+                if state.closed {
+                    continuation.resume(throwing: PostgresError(code: .poolClosed, message: "the connection pool is closed"))
+                } else if let connection = state.idle.popLast() {
+                    continuation.resume(returning: connection)
+                } else if state.open < configuration.maxConnections {
+                    state.open += 1
+                    continuation.resume(returning: nil)
+                } else {
+                    state.nextWaiterID += 1
+                    state.waiters.append((state.nextWaiterID, continuation))
+                    return state.nextWaiterID
+                }
+                return nil
             }
-            state.nextWaiterID += 1
-            return .wait(state.nextWaiterID)
-        }
-        switch acquisition {
-        case .closed:
-            throw PostgresError(code: .poolClosed, message: "the connection pool is closed")
-        case .reuse(let connection):
-            return connection
-        case .openNew:
-            return try await openCounted()
-        case .wait(let id):
-            let handedOver: PostgresConnection? = try await withCheckedThrowingContinuation { continuation in
-                state.withLock { $0.waiters.append((id, continuation)) }
-                let timeout = configuration.acquireTimeout
+            if let waiterID {
                 Task { [weak self] in
                     try? await Task.sleep(for: timeout)
-                    self?.expireWaiter(id)
+                    self?.expireWaiter(waiterID)
                 }
             }
-            // nil means a slot was freed for us to open a new connection in.
-            if let handedOver { return handedOver }
-            return try await openCounted()
         }
+        // nil means a slot is ours to open a new connection in.
+        if let handedOver { return handedOver }
+        return try await openCounted()
     }
 
     private func expireWaiter(_ id: Int) {

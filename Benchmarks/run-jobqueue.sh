@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The job-queue benchmark (`make bench`): Palisade's queue against the physical limit on this machine
+# (a plain-SQL SKIP LOCKED claim-and-complete loop driven by pgbench, single-row and 100-row batches)
+# and against pgqueuer, all on one throw-away PostgreSQL cluster in one run. Prints figures and ratios.
+#
+#   JOBS=100000 Benchmarks/run-jobqueue.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-100000}
+WORKERS=${WORKERS:-"1 4"}
+PG=Deploy/local/pg.sh
+
+swift build -c release --product JobQueueBenchmark >/dev/null
+venv=.local/bench-venv
+if [ ! -x "$venv/bin/python" ]; then
+    mkdir -p .local
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r Benchmarks/pgqueuer/requirements.txt
+fi
+
+cluster=$(mktemp -d /tmp/palisade-bench-pg.XXXXXX)
+trap '$PG destroy "$cluster"' EXIT
+admin=$($PG start "$cluster" $(( 57000 + RANDOM % 900 )))
+base=${admin%/postgres}
+results=$(mktemp)
+
+echo "== Palisade (release build; one JobWorker per worker, batch 100, concurrency 100)"
+.build/release/JobQueueBenchmark "$admin" "$JOBS" "$(echo $WORKERS | tr ' ' ,)" 100 | tee -a "$results"
+
+echo "== physical limit: pgbench, plain SQL on the same jobs table"
+psql "$admin" -qc "CREATE DATABASE bench_sql"
+for f in Schemas/[0-9]*.sql; do psql "$base/bench_sql" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+pgbench=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)/pgbench
+for batch in 1 100; do
+    for clients in $WORKERS; do
+        psql "$base/bench_sql" -qc "TRUNCATE jobs; INSERT INTO jobs (queue, kind) SELECT 'bench', 'noop' FROM generate_series(1, $JOBS); VACUUM ANALYZE jobs"
+        transactions=$(( JOBS / batch / clients ))
+        tps=$("$pgbench" -n -c "$clients" -j "$clients" -t "$transactions" -D batch="$batch" -f Benchmarks/sql/claim-complete.sql "$base/bench_sql" 2>&1 \
+              | awk '/^tps = / { print $3; exit }')
+        left=$(psql "$base/bench_sql" -qtAc "SELECT count(*) FROM jobs")
+        echo "sqllimit batch=$batch clients=$clients jobs=$JOBS left=$left jobs_per_sec=$(awk -v t="$tps" -v b="$batch" 'BEGIN { printf "%.0f", t * b }')" | tee -a "$results"
+    done
+done
+
+echo "== pgqueuer $(grep pgqueuer Benchmarks/pgqueuer/requirements.txt) (batch 100)"
+psql "$admin" -qc "CREATE DATABASE bench_pgqueuer"
+for workers in $WORKERS; do
+    "$venv/bin/python" Benchmarks/pgqueuer/bench.py --dsn "$base/bench_pgqueuer" --jobs "$JOBS" --workers "$workers" --batch-size 100 \
+        | sed 's/^pgqueuer workers/pgqueuer drain workers/' | tee -a "$results"
+done
+
+echo "== summary"
+python3 - "$results" <<'PY'
+import re, sys
+rows = [dict(re.findall(r"(\w+)=([\d.]+)", line), name=line.split()[0]) for line in open(sys.argv[1]) if "jobs_per_sec" in line]
+def rate(name, **match):
+    for row in rows:
+        if row["name"] == name and all(row.get(k) == str(v) for k, v in match.items()):
+            return float(row["jobs_per_sec"])
+for workers in sorted({r["workers"] for r in rows if r["name"] == "palisade" and "claims" in r}, key=int):
+    ours = rate("palisade", workers=workers, batch=100)
+    single = rate("sqllimit", batch=1, clients=workers)
+    batched = rate("sqllimit", batch=100, clients=workers)
+    pgq = rate("pgqueuer", workers=workers)
+    print(f"workers={workers}: palisade {ours:,.0f} jobs/s = {ours / batched:.2f}x the 100-row SQL limit ({batched:,.0f}), "
+          f"{ours / single:.2f}x the single-row SQL limit ({single:,.0f}), {ours / pgq:.2f}x pgqueuer ({pgq:,.0f})")
+PY

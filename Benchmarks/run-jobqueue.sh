@@ -33,7 +33,7 @@ for f in Schemas/[0-9]*.sql; do psql "$base/bench_sql" -q -v ON_ERROR_STOP=1 -f 
 pgbench=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)/pgbench
 for batch in 1 100; do
     for clients in $WORKERS; do
-        psql "$base/bench_sql" -qc "TRUNCATE jobs; INSERT INTO jobs (queue, kind) SELECT 'bench', 'noop' FROM generate_series(1, $JOBS); VACUUM ANALYZE jobs"
+        psql "$base/bench_sql" -qc "TRUNCATE jobs" -c "INSERT INTO jobs (queue, kind) SELECT 'bench', 'noop' FROM generate_series(1, $JOBS)" -c "VACUUM ANALYZE jobs"
         transactions=$(( JOBS / batch / clients ))
         tps=$("$pgbench" -n -c "$clients" -j "$clients" -t "$transactions" -D batch="$batch" -f Benchmarks/sql/claim-complete.sql "$base/bench_sql" 2>&1 \
               | awk '/^tps = / { print $3; exit }')

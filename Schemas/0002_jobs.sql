@@ -24,6 +24,8 @@ CREATE TABLE jobs (
 CREATE UNIQUE INDEX jobs_unique_key ON jobs (unique_key) WHERE unique_key IS NOT NULL;
 CREATE INDEX jobs_ready ON jobs (queue, priority DESC, run_at, id) WHERE state = 'ready';
 CREATE INDEX jobs_leases ON jobs (lease_expires_at) WHERE state = 'running';
+-- Completing, failing, renewing and releasing all find jobs by the claim's lease ID.
+CREATE UNIQUE INDEX jobs_lease_id ON jobs (lease_id) WHERE lease_id IS NOT NULL;
 
 CREATE TABLE job_history (
     id           bigint PRIMARY KEY,

@@ -19,6 +19,23 @@ struct JobQueueTests {
         guard case .enqueued = try await queue.enqueue(job) else { Issue.record("key not freed after completion"); return }
     }
 
+    @Test("completed jobs leave the hot table; the history keeps them only when asked to")
+    func completedHistoryPolicy() async throws {
+        let db = try await TestDatabase.create()
+        defer { db.pool.close() }
+        for keep in [false, true] {
+            let queue = JobQueue(pool: db.pool, keepCompleted: keep)
+            try await queue.enqueue(batch: (0..<3).map { _ in NewJob(kind: "k", queue: "h\(keep)") })
+            let claimed = try await queue.claim(queue: "h\(keep)", kinds: ["k"], limit: 2, owner: "t", lease: .seconds(30))
+            // The next claim completes the first two in the same statement.
+            let next = try await queue.claim(queue: "h\(keep)", kinds: ["k"], limit: 5, owner: "t", lease: .seconds(30), completing: claimed.map(\.leaseID))
+            #expect(next.count == 1)
+            #expect(try await queue.complete(leases: next.map(\.leaseID)) == 1)
+            #expect(try await db.count("SELECT count(*) FROM jobs WHERE queue = 'h\(keep)'") == 0)
+            #expect(try await db.count("SELECT count(*) FROM job_history WHERE queue = 'h\(keep)' AND state = 'completed'") == (keep ? 3 : 0))
+        }
+    }
+
     @Test("enqueue joins the caller's transaction: a rollback leaves no job")
     func enqueueInTransaction() async throws {
         let db = try await TestDatabase.create()

@@ -32,7 +32,7 @@ struct JobWorkerTests {
             let owner = "worker-\(index)"
             let worker = JobWorker(
                 queue: "q", handlers: ["track": { try await TestHandlers.track($0, pool: pool, owner: owner) }],
-                jobs: JobQueue(pool: pool), wakeups: wakeups,
+                jobs: JobQueue(pool: pool, keepCompleted: true), wakeups: wakeups,
                 options: .init(concurrency: 8, batchSize: 10, lease: .seconds(30), pollInterval: .milliseconds(100)),
                 logger: db.logger
             )

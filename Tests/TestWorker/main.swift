@@ -29,7 +29,7 @@ let worker = JobWorker(
             if job.attempt == 1 { try await Task.sleep(for: .seconds(86_400)) }
         },
     ],
-    jobs: JobQueue(pool: pool),
+    jobs: JobQueue(pool: pool, keepCompleted: true),
     wakeups: wakeups,
     options: .init(concurrency: 4, batchSize: 4, lease: .seconds(leaseSeconds), pollInterval: .milliseconds(200)),
     logger: logger

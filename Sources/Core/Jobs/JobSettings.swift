@@ -32,5 +32,10 @@ public enum JobSettings {
         range: .seconds(60)...Duration.seconds(3650 * 86_400)
     )
 
-    public static let all: [any AnyConfigSetting] = [lease, pollInterval, batchSize, retryBase, retryMaximum, shutdownGrace, historyRetention]
+    public static let keepCompleted = ConfigSetting.bool(
+        "jobs.keepCompleted", default: false,
+        "Record every completed job in job_history (for auditing; costs about a sixth of peak throughput). Failed and cancelled jobs are always kept."
+    )
+
+    public static let all: [any AnyConfigSetting] = [lease, pollInterval, batchSize, retryBase, retryMaximum, shutdownGrace, historyRetention, keepCompleted]
 }

@@ -77,6 +77,8 @@ public final class JobWorker: Service, Sendable {
         var tasks: [UUID: Task<Void, Never>] = [:]
         var finished: [(job: ClaimedJob, result: Result<Void, any Error>, duration: Duration)] = []
         var wakeRequested = true
+        /// Successes whose completion could not be written yet (a database error); retried with the next write.
+        var unrecorded: [UUID] = []
     }
 
     /// - Parameters:
@@ -130,7 +132,7 @@ public final class JobWorker: Service, Sendable {
         wake()
         for await _ in signal.stream {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            await flushFinished()
+            let completed = await takeFinished()
             let (capacity, requested, idle) = state.withLock { state -> (Int, Bool, Bool) in
                 let capacity = options.concurrency - state.running.count
                 let requested = state.wakeRequested
@@ -140,18 +142,22 @@ public final class JobWorker: Service, Sendable {
             // Claim when asked to, and in useful amounts: a full batch's worth of room, or nothing running.
             guard requested, capacity > 0, capacity >= min(options.batchSize, options.concurrency) / 2 || idle else {
                 if requested { state.withLock { $0.wakeRequested = true } }
+                await complete(completed)
                 continue
             }
             let limit = min(options.batchSize, capacity)
             do {
                 let claimStart = ContinuousClock.now
-                let claimed = try await jobs.claim(queue: queue, kinds: Array(handlers.keys), limit: limit, owner: owner, lease: options.lease)
+                let claimed = try await jobs.claim(queue: queue, kinds: Array(handlers.keys), limit: limit, owner: owner,
+                                                   lease: options.lease, completing: completed)
                 metrics.claimed(claimed, latency: ContinuousClock.now - claimStart)
                 for job in claimed { start(job) }
                 if claimed.count == limit { state.withLock { $0.wakeRequested = true } }
                 if claimed.count == limit, capacity > limit { wake() }
             } catch {
-                logger.warning("claiming jobs failed", metadata: ["error": "\(error)"])
+                // Nothing of the statement happened: keep the completions for the next write.
+                state.withLock { $0.unrecorded += completed }
+                logger.warning("claiming jobs failed; will try again", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(500))
                 wake()
             }
@@ -188,14 +194,17 @@ public final class JobWorker: Service, Sendable {
         }
     }
 
-    /// Writes the outcomes of finished handlers: successes in one statement, failures one by one.
-    private func flushFinished() async {
-        let finished = state.withLock { state in
-            defer { state.finished.removeAll(keepingCapacity: true) }
-            return state.finished
+    /// Takes the outcomes of finished handlers: records failures (one statement each, they are rare) and
+    /// returns the leases of successes, for the caller to complete in one statement.
+    private func takeFinished() async -> [UUID] {
+        let (finished, carried) = state.withLock { state in
+            defer {
+                state.finished.removeAll(keepingCapacity: true)
+                state.unrecorded.removeAll()
+            }
+            return (state.finished, state.unrecorded)
         }
-        guard !finished.isEmpty else { return }
-        var successes: [UUID] = []
+        var successes = carried
         for (job, result, duration) in finished {
             switch result {
             case .success:
@@ -211,11 +220,10 @@ public final class JobWorker: Service, Sendable {
                     "error": "\(error)", "retry.in": "\(final ? "never" : ConfigDuration.format(delay))",
                 ])
                 metrics.failed(job, final: final, duration: duration)
-                await retrying { try await self.jobs.fail(job, error: "\(error)", retryAfter: delay, permanent: permanent) }
+                await record { try await self.jobs.fail(job, error: "\(error)", retryAfter: delay, permanent: permanent) }
             }
         }
-        let completed = successes
-        await retrying { try await self.jobs.complete(leases: completed) }
+        return successes
     }
 
     /// Renews leases, recovers expired ones and samples queue depth, each on its own period.
@@ -288,16 +296,27 @@ public final class JobWorker: Service, Sendable {
             return (Array(state.running.keys), Array(state.tasks.values))
         }
         tasks.forEach { $0.cancel() }
-        await flushFinished()
+        await complete(await takeFinished())
         if !leftover.isEmpty {
             logger.notice("releasing unfinished jobs for other workers", metadata: ["jobs.count": "\(leftover.count)"])
-            await retrying { try await self.jobs.release(leases: leftover) }
+            await record { try await self.jobs.release(leases: leftover) }
+        }
+    }
+
+    /// Completes finished jobs; on failure they are kept for the next write rather than dropped.
+    private func complete(_ leases: [UUID]) async {
+        guard !leases.isEmpty else { return }
+        do {
+            _ = try await jobs.complete(leases: leases)
+        } catch {
+            state.withLock { $0.unrecorded += leases }
+            logger.warning("recording completed jobs failed; will try again", metadata: ["error": "\(error)", "jobs.count": "\(leases.count)"])
         }
     }
 
     /// Database writes of outcomes must not be lost to a blip: the pool already retries a restart within
     /// its reconnect window; past that we log, and the lease expiry hands the job to another worker.
-    private func retrying(_ write: @Sendable () async throws -> some Sendable) async {
+    private func record(_ write: @Sendable () async throws -> some Sendable) async {
         do {
             _ = try await write()
         } catch {

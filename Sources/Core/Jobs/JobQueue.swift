@@ -70,20 +70,11 @@ public struct JobQueue: Sendable {
 
     /// Leases up to `limit` due jobs of `queue` whose kind is in `kinds`, highest priority first.
     ///
-    /// `completing` lists leases of jobs that finished since the last claim: they move to the history in
-    /// the same statement, so a busy worker pays one round trip per batch, not two. (The rows it deletes
-    /// are running, the rows it claims are ready: the two never touch the same job.)
-    public func claim(queue: String, kinds: [String], limit: Int, owner: String, lease: Duration,
-                      completing: [UUID] = []) async throws -> [ClaimedJob] {
+    /// Completing finished jobs stays a statement of its own: folded into this one, two workers' claims
+    /// can deadlock (a SKIP LOCKED scan may keep a lock on a row another worker is deleting).
+    public func claim(queue: String, kinds: [String], limit: Int, owner: String, lease: Duration) async throws -> [ClaimedJob] {
         let rows = try await pool.query("""
-            WITH done AS (
-                DELETE FROM jobs WHERE lease_id = ANY(\(PostgresArray(completing))::uuid[])
-                RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, last_error, created_at
-            ), recorded AS (
-                INSERT INTO job_history (id, queue, kind, payload, priority, state, attempts, max_attempts, unique_key, last_error, created_at)
-                SELECT id, queue, kind, payload, priority, 'completed', attempts, max_attempts, unique_key, last_error, created_at
-                FROM done WHERE \(keepCompleted)
-            ), next AS (
+            WITH next AS (
                 SELECT id FROM jobs
                 WHERE queue = \(queue) AND state = 'ready' AND run_at <= now() AND kind = ANY(\(PostgresArray(kinds))::text[])
                 ORDER BY priority DESC, run_at, id

@@ -132,7 +132,7 @@ public final class JobWorker: Service, Sendable {
         wake()
         for await _ in signal.stream {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            let completed = await takeFinished()
+            await complete(await takeFinished())
             let (capacity, requested, idle) = state.withLock { state -> (Int, Bool, Bool) in
                 let capacity = options.concurrency - state.running.count
                 let requested = state.wakeRequested
@@ -142,21 +142,17 @@ public final class JobWorker: Service, Sendable {
             // Claim when asked to, and in useful amounts: a full batch's worth of room, or nothing running.
             guard requested, capacity > 0, capacity >= min(options.batchSize, options.concurrency) / 2 || idle else {
                 if requested { state.withLock { $0.wakeRequested = true } }
-                await complete(completed)
                 continue
             }
             let limit = min(options.batchSize, capacity)
             do {
                 let claimStart = ContinuousClock.now
-                let claimed = try await jobs.claim(queue: queue, kinds: Array(handlers.keys), limit: limit, owner: owner,
-                                                   lease: options.lease, completing: completed)
+                let claimed = try await jobs.claim(queue: queue, kinds: Array(handlers.keys), limit: limit, owner: owner, lease: options.lease)
                 metrics.claimed(claimed, latency: ContinuousClock.now - claimStart)
                 for job in claimed { start(job) }
                 if claimed.count == limit { state.withLock { $0.wakeRequested = true } }
                 if claimed.count == limit, capacity > limit { wake() }
             } catch {
-                // Nothing of the statement happened: keep the completions for the next write.
-                state.withLock { $0.unrecorded += completed }
                 logger.warning("claiming jobs failed; will try again", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(500))
                 wake()

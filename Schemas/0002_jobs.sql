@@ -44,8 +44,8 @@ CREATE TABLE job_history (
 CREATE INDEX job_history_finished ON job_history (finished_at);
 CREATE INDEX job_history_failed ON job_history (queue, finished_at) WHERE state = 'failed';
 
--- Recurring jobs: the last time slot each schedule was enqueued for, so that many instances of a
--- scheduler enqueue each slot once.
+-- Recurring jobs: the start (epoch seconds) of the last time slot each schedule was enqueued for, so
+-- that many instances of a scheduler enqueue each slot once.
 CREATE TABLE job_schedules (
     name      text PRIMARY KEY CHECK (length(name) <= 200),
     last_slot bigint NOT NULL

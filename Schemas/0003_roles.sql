@@ -21,12 +21,15 @@ END
 $$;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
+-- Only the owner creates objects (PostgreSQL 14 and older let every role create in public).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO palisade_keystore, palisade_wkd, palisade_vks, palisade_aliases, palisade_transport, palisade_admin', current_database()); END $$;
 GRANT USAGE ON SCHEMA public TO palisade_keystore, palisade_wkd, palisade_vks, palisade_aliases, palisade_transport, palisade_admin;
 
 -- Every service takes and hands over work and writes the audit log.
 GRANT SELECT, INSERT, UPDATE, DELETE ON jobs TO palisade_keystore, palisade_wkd, palisade_vks, palisade_aliases, palisade_transport;
-GRANT SELECT, INSERT ON job_history TO palisade_keystore, palisade_wkd, palisade_vks, palisade_aliases, palisade_transport;
+-- DELETE: every worker prunes finished jobs past jobs.historyRetention.
+GRANT SELECT, INSERT, DELETE ON job_history TO palisade_keystore, palisade_wkd, palisade_vks, palisade_aliases, palisade_transport;
 GRANT SELECT, INSERT, UPDATE ON job_schedules TO palisade_keystore, palisade_wkd, palisade_vks, palisade_aliases, palisade_transport;
 GRANT INSERT ON audit_log TO palisade_keystore, palisade_wkd, palisade_vks, palisade_aliases, palisade_transport;
 GRANT SELECT ON settings TO palisade_keystore, palisade_wkd, palisade_vks, palisade_aliases, palisade_transport;
@@ -43,7 +46,8 @@ GRANT SELECT ON domains, addresses, keys, key_addresses TO palisade_wkd;
 GRANT SELECT ON addresses, key_addresses TO palisade_vks;
 GRANT SELECT, UPDATE ON keys TO palisade_vks;
 
--- alias manager: accounts and their addresses. The database itself refuses deleting platform aliases.
+-- alias manager: accounts and their addresses (aliases on custom domains may be deleted; the alias
+-- rules' own migration adds the trigger that refuses deleting platform-domain aliases).
 GRANT SELECT, INSERT, UPDATE ON domains, accounts TO palisade_aliases;
 GRANT SELECT, INSERT, UPDATE, DELETE ON addresses TO palisade_aliases;
 GRANT SELECT ON keys, key_addresses TO palisade_aliases;

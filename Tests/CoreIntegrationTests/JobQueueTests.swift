@@ -153,3 +153,34 @@ struct JobQueueTests {
         #expect(stats.running == 2)
     }
 }
+
+@Suite("Job queue edge cases")
+struct JobQueueEdgeCaseTests {
+    @Test("changing a recurring job's interval never strands it behind an unreachable slot")
+    func schedulerIntervalChange() async throws {
+        let db = try await TestDatabase.create()
+        defer { db.pool.close() }
+        let hourly = RecurringJob(name: "r", every: .seconds(3600), job: NewJob(kind: "refresh", queue: "q"))
+        #expect(try await JobScheduler(schedules: [hourly], pool: db.pool, logger: db.logger).tick() == ["r"])
+        try await db.pool.query("DELETE FROM jobs")
+        // Pretend the last run was a week ago, then switch to a daily interval: the next tick must enqueue.
+        try await db.pool.query("UPDATE job_schedules SET last_slot = last_slot - 7 * 86400")
+        let daily = RecurringJob(name: "r", every: .seconds(86_400), job: NewJob(kind: "refresh", queue: "q"))
+        #expect(try await JobScheduler(schedules: [daily], pool: db.pool, logger: db.logger).tick() == ["r"])
+        #expect(try await JobScheduler(schedules: [daily], pool: db.pool, logger: db.logger).tick() == [])
+    }
+
+    @Test("a service role may prune the history it writes")
+    func servicesCanPrune() async throws {
+        let db = try await TestDatabase.create()
+        defer { db.pool.close() }
+        let pool = PostgresPool(configuration: PostgresConfiguration(conninfo: db.url + "?user=palisade_wkd", maxConnections: 1), logger: db.logger)
+        defer { pool.close() }
+        let queue = JobQueue(pool: pool, keepCompleted: true)
+        try await queue.enqueue(NewJob(kind: "k", queue: "q"))
+        let claimed = try await queue.claim(queue: "q", kinds: ["k"], limit: 1, owner: "t", lease: .seconds(30))
+        try await queue.complete(leases: claimed.map(\.leaseID))
+        try await db.pool.query("UPDATE job_history SET finished_at = now() - interval '2 days'")
+        #expect(try await queue.pruneHistory(olderThan: .seconds(86_400)) == 1)
+    }
+}

@@ -123,3 +123,38 @@ struct ConfigurationTests {
         #expect(ConfigDuration.parse(text) == nil)
     }
 }
+
+@Suite("Migration files")
+struct MigrationFileTests {
+    func directory(_ files: [String: String]) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-migrations-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        for (name, sql) in files { try sql.write(toFile: path + "/" + name, atomically: true, encoding: .utf8) }
+        return path
+    }
+
+    @Test("a file that manages its own transaction is refused, wherever the statement is", arguments: [
+        "-- comment\nBEGIN;\nCREATE TABLE t (v int);\nCOMMIT;",
+        "CREATE TABLE t (v int); commit work;",
+        "START TRANSACTION;\nCREATE TABLE t (v int);",
+        "CREATE TABLE t (v int);\nEND;",
+    ])
+    func ownTransactionRefused(sql: String) throws {
+        let path = try directory(["0001_x.sql": sql])
+        #expect(throws: MigrationError.self) { try Migration.load(from: path) }
+    }
+
+    @Test("BEGIN and END inside function bodies and DO blocks are fine; the shipped Schemas load")
+    func bodiesAllowed() throws {
+        let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND\n$$;\nDO $body$ BEGIN PERFORM 1; END $body$;"
+        #expect(try Migration.load(from: directory(["0001_f.sql": sql])).count == 1)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        #expect(try Migration.load(from: root.appendingPathComponent("Schemas").path).map(\.version) == [1, 2, 3])
+    }
+
+    @Test("badly named files and duplicate versions are refused")
+    func badNames() throws {
+        #expect(throws: MigrationError.self) { try Migration.load(from: directory(["1_x.sql": "SELECT 1;"])) }
+        #expect(throws: MigrationError.self) { try Migration.load(from: directory(["0001_a.sql": "SELECT 1;", "0001_b.sql": "SELECT 1;"])) }
+    }
+}

@@ -72,8 +72,11 @@ public struct JobQueue: Sendable {
     ///
     /// Completing finished jobs stays a statement of its own: folded into this one, two workers' claims
     /// can deadlock (a SKIP LOCKED scan may keep a lock on a row another worker is deleting).
+    ///
+    /// Not retried on a lost connection: if the claim committed unseen, those jobs would sit leased to
+    /// nobody; a failed claim is simply made again at the worker's next wake-up.
     public func claim(queue: String, kinds: [String], limit: Int, owner: String, lease: Duration) async throws -> [ClaimedJob] {
-        let rows = try await pool.query("""
+        let rows = try await pool.withConnection { try await $0.query("""
             WITH next AS (
                 SELECT id FROM jobs
                 WHERE queue = \(queue) AND state = 'ready' AND run_at <= now() AND kind = ANY(\(PostgresArray(kinds))::text[])
@@ -86,7 +89,7 @@ public struct JobQueue: Sendable {
             FROM next WHERE jobs.id = next.id
             RETURNING jobs.id, jobs.queue, jobs.kind, jobs.payload::text AS payload, jobs.priority, jobs.attempts,
                       jobs.max_attempts, jobs.run_at, jobs.created_at, jobs.lease_id
-            """)
+            """) }
         return try rows.map(ClaimedJob.init(row:)).sorted { a, b in
             a.priority != b.priority ? a.priority > b.priority : (a.runAt, a.id) < (b.runAt, b.id)
         }

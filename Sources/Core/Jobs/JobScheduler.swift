@@ -19,7 +19,8 @@ public struct RecurringJob: Sendable {
 /// Enqueues recurring jobs, safely when many instances run it at once.
 ///
 /// Time is cut into slots of each schedule's interval, counted on the database's clock so instances with
-/// skewed clocks agree. For each slot exactly one instance wins the conditional update of
+/// skewed clocks agree; a slot is stored as its start in epoch seconds, so changing an interval never
+/// leaves a schedule behind a slot number it can no longer reach. For each slot exactly one instance wins the conditional update of
 /// `job_schedules.last_slot` and enqueues, in the same transaction; the job's unique key (`schedule:NAME`)
 /// also stops a new run while the previous one is still active.
 public struct JobScheduler: Service {
@@ -51,7 +52,7 @@ public struct JobScheduler: Service {
                 let seconds = JobQueue.seconds(schedule.interval)
                 let rows = try await connection.query("""
                     INSERT INTO job_schedules (name, last_slot)
-                    VALUES (\(schedule.name), floor(extract(epoch FROM now()) / \(seconds))::bigint)
+                    VALUES (\(schedule.name), (floor(extract(epoch FROM now()) / \(seconds)) * \(seconds))::bigint)
                     ON CONFLICT (name) DO UPDATE SET last_slot = EXCLUDED.last_slot
                     WHERE job_schedules.last_slot < EXCLUDED.last_slot
                     RETURNING last_slot

@@ -32,10 +32,15 @@ public enum JobSettings {
         range: .seconds(60)...Duration.seconds(3650 * 86_400)
     )
 
+    public static let maxRunTime = ConfigSetting.duration(
+        "jobs.maxRunTime", default: .seconds(600),
+        "A handler running longer than this is cancelled and its lease left to expire, so a hung handler's job goes to another worker.",
+        range: .seconds(1)...Duration.seconds(86_400)
+    )
     public static let keepCompleted = ConfigSetting.bool(
         "jobs.keepCompleted", default: false,
         "Record every completed job in job_history (for auditing; costs about a sixth of peak throughput). Failed and cancelled jobs are always kept."
     )
 
-    public static let all: [any AnyConfigSetting] = [lease, pollInterval, batchSize, retryBase, retryMaximum, shutdownGrace, historyRetention, keepCompleted]
+    public static let all: [any AnyConfigSetting] = [lease, pollInterval, batchSize, retryBase, retryMaximum, shutdownGrace, historyRetention, maxRunTime, keepCompleted]
 }

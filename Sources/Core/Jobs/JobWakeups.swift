@@ -36,6 +36,11 @@ public final class JobWakeups: Service, Sendable {
                 self.subscribers.withLock { $0.values.forEach { $0.yield(queue) } }
             }
         }
-        subscribers.withLock { $0.values.forEach { $0.finish() } }
+        // finish() runs onTermination, which takes the lock: call it outside.
+        let remaining = subscribers.withLock { subscribers in
+            defer { subscribers.removeAll() }
+            return Array(subscribers.values)
+        }
+        remaining.forEach { $0.finish() }
     }
 }

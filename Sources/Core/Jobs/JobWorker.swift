@@ -37,9 +37,12 @@ public final class JobWorker: Service, Sendable {
         public var shutdownGrace: Duration
         /// Completed and cancelled jobs older than this are pruned from the history; nil keeps them.
         public var historyRetention: Duration?
+        /// A handler running longer than this is cancelled and its job left to another worker.
+        public var maxRunTime: Duration
 
         public init(concurrency: Int = 8, batchSize: Int = 50, lease: Duration = .seconds(60), pollInterval: Duration = .seconds(2),
-                    retry: RetryPolicy = RetryPolicy(), shutdownGrace: Duration = .seconds(10), historyRetention: Duration? = nil) {
+                    retry: RetryPolicy = RetryPolicy(), shutdownGrace: Duration = .seconds(10), historyRetention: Duration? = nil,
+                    maxRunTime: Duration = .seconds(600)) {
             self.concurrency = concurrency
             self.batchSize = batchSize
             self.lease = lease
@@ -47,6 +50,7 @@ public final class JobWorker: Service, Sendable {
             self.retry = retry
             self.shutdownGrace = shutdownGrace
             self.historyRetention = historyRetention
+            self.maxRunTime = maxRunTime
         }
 
         public init(_ config: PalisadeConfiguration, concurrency: Int) {
@@ -57,7 +61,8 @@ public final class JobWorker: Service, Sendable {
                 pollInterval: JobSettings.pollInterval.read(config),
                 retry: RetryPolicy(base: JobSettings.retryBase.read(config), maximum: JobSettings.retryMaximum.read(config)),
                 shutdownGrace: JobSettings.shutdownGrace.read(config),
-                historyRetention: JobSettings.historyRetention.read(config)
+                historyRetention: JobSettings.historyRetention.read(config),
+                maxRunTime: JobSettings.maxRunTime.read(config)
             )
         }
     }
@@ -74,6 +79,7 @@ public final class JobWorker: Service, Sendable {
 
     private struct WorkerState: ~Copyable {
         var running: [UUID: ClaimedJob] = [:]
+        var startedAt: [UUID: ContinuousClock.Instant] = [:]
         var tasks: [UUID: Task<Void, Never>] = [:]
         var finished: [(job: ClaimedJob, result: Result<Void, any Error>, duration: Duration)] = []
         var wakeRequested = true
@@ -100,6 +106,9 @@ public final class JobWorker: Service, Sendable {
     }
 
     private let signal = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+
+    /// The least free capacity worth a claim statement: half a batch.
+    private var claimThreshold: Int { max(1, min(options.batchSize, options.concurrency) / 2) }
 
     private func wake(claim: Bool = true) {
         if claim { state.withLock { $0.wakeRequested = true } }
@@ -139,8 +148,8 @@ public final class JobWorker: Service, Sendable {
                 state.wakeRequested = false
                 return (capacity, requested, state.running.isEmpty)
             }
-            // Claim when asked to, and in useful amounts: a full batch's worth of room, or nothing running.
-            guard requested, capacity > 0, capacity >= min(options.batchSize, options.concurrency) / 2 || idle else {
+            // Claim when asked to, and in useful amounts: half a batch's worth of room, or nothing running.
+            guard requested, capacity > 0, capacity >= claimThreshold || idle else {
                 if requested { state.withLock { $0.wakeRequested = true } }
                 continue
             }
@@ -163,7 +172,10 @@ public final class JobWorker: Service, Sendable {
     private func start(_ job: ClaimedJob) {
         guard let handler = handlers[job.kind] else { return }
         let logger = self.logger
-        state.withLock { $0.running[job.leaseID] = job }
+        state.withLock { state in
+            state.running[job.leaseID] = job
+            state.startedAt[job.leaseID] = .now
+        }
         let task = Task {
             var jobLogger = logger
             jobLogger[metadataKey: "job.id"] = "\(job.id)"
@@ -177,13 +189,17 @@ public final class JobWorker: Service, Sendable {
                 result = .failure(error)
             }
             let duration = ContinuousClock.now - started
-            let tracked = self.state.withLock { state -> Bool in
+            // Wake the loop once there is room for a useful claim (or nothing is left running), so that
+            // outcomes are written and jobs claimed in batches; the timer's periodic wake-up bounds how long
+            // an outcome can wait behind long-running handlers (well within a lease).
+            let wakeLoop = self.state.withLock { state -> Bool in
                 state.tasks.removeValue(forKey: job.leaseID)
+                state.startedAt.removeValue(forKey: job.leaseID)
                 guard state.running.removeValue(forKey: job.leaseID) != nil else { return false }
                 state.finished.append((job, result, duration))
-                return true
+                return self.options.concurrency - state.running.count >= self.claimThreshold || state.running.isEmpty
             }
-            if tracked { self.wake(claim: true) }
+            if wakeLoop { self.wake(claim: true) }
         }
         state.withLock { state in
             if state.running[job.leaseID] != nil { state.tasks[job.leaseID] = task }
@@ -259,8 +275,27 @@ public final class JobWorker: Service, Sendable {
         }
     }
 
+    /// Renews the leases of running jobs and of finished ones whose outcome is not written yet. A handler
+    /// past `maxRunTime` is cancelled and its lease left to expire, so a hung handler cannot hold its job
+    /// forever: another worker takes it over.
     private func renewLeases() async {
-        let held = state.withLock { Array($0.running.keys) }
+        let now = ContinuousClock.now
+        let (held, overdue) = state.withLock { state -> ([UUID], [(ClaimedJob, Task<Void, Never>?)]) in
+            let overdueLeases = state.startedAt.filter { now - $0.value > options.maxRunTime }.map(\.key)
+            let overdue = overdueLeases.compactMap { lease in
+                state.running[lease].map { job -> (ClaimedJob, Task<Void, Never>?) in
+                    state.startedAt.removeValue(forKey: lease)
+                    return (job, state.tasks[lease])
+                }
+            }
+            let held = state.startedAt.keys.filter { state.running[$0] != nil } + state.finished.map(\.job.leaseID) + state.unrecorded
+            return (held, overdue)
+        }
+        for (job, task) in overdue {
+            logger.warning("job handler ran past jobs.maxRunTime; cancelling it and letting its lease expire",
+                           metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
+            task?.cancel()
+        }
         guard !held.isEmpty else { return }
         guard let renewed = try? await jobs.renew(leases: held, lease: options.lease) else {
             logger.warning("renewing job leases failed; will try again")
@@ -268,7 +303,8 @@ public final class JobWorker: Service, Sendable {
         }
         let lost = state.withLock { state in
             held.filter { !renewed.contains($0) }.compactMap { lease in
-                state.running.removeValue(forKey: lease).map { ($0, state.tasks.removeValue(forKey: lease)) }
+                state.startedAt.removeValue(forKey: lease)
+                return state.running.removeValue(forKey: lease).map { ($0, state.tasks.removeValue(forKey: lease)) }
             }
         }
         for (job, task) in lost {
@@ -281,12 +317,13 @@ public final class JobWorker: Service, Sendable {
     /// and give back whatever is still running.
     private func drain() async {
         let deadline = ContinuousClock.now + options.shutdownGrace
-        while ContinuousClock.now < deadline, !state.withLock({ $0.running.isEmpty }) {
+        while ContinuousClock.now < deadline, !Task.isCancelled, !state.withLock({ $0.running.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
         let (leftover, tasks) = state.withLock { state in
             defer {
                 state.running.removeAll()
+                state.startedAt.removeAll()
                 state.tasks.removeAll()
             }
             return (Array(state.running.keys), Array(state.tasks.values))

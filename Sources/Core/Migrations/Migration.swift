@@ -30,8 +30,7 @@ public struct Migration: Sendable, Equatable {
                 throw MigrationError(code: .badFileName, message: "\(file) is not named NNNN_name.sql")
             }
             let sql = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
-            let statements = sql.uppercased()
-            if statements.range(of: #"(^|;)\s*(BEGIN|COMMIT|ROLLBACK)\s*;"#, options: .regularExpression) != nil {
+            if managesItsOwnTransaction(sql) {
                 throw MigrationError(code: .badFileName, message: "\(file) contains BEGIN/COMMIT: each migration already runs in its own transaction")
             }
             if let clash = migrations.first(where: { $0.version == version }) {
@@ -40,6 +39,15 @@ public struct Migration: Sendable, Equatable {
             migrations.append(Migration(version: version, name: String(parts[1]), sql: sql))
         }
         return migrations
+    }
+
+    /// Whether the SQL, outside comments and dollar-quoted bodies (functions, DO blocks), has a statement
+    /// that begins or ends a transaction.
+    static func managesItsOwnTransaction(_ sql: String) -> Bool {
+        var text = sql.replacingOccurrences(of: #"(?s)\$([A-Za-z_]*)\$.*?\$\1\$"#, with: " ", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"--[^\n]*"#, with: " ", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"(?s)/\*.*?\*/"#, with: " ", options: .regularExpression)
+        return text.range(of: #"(?mi)(^|;)\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT)\b[^;]*(;|$)"#, options: .regularExpression) != nil
     }
 
     /// Where the migrations are: the configured directory, else the installed copy, else `./Schemas`.

@@ -33,16 +33,21 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate() async throws -> [Int] {
         try await pool.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+            // Waiting for another runner's lock, and long migrations, must not hit the statement timeout;
+            // the connection's own timeout is put back before it returns to the pool.
+            try await connection.query("SET statement_timeout = 0")
+            let outcome: Result<[Int], any Error>
             do {
-                let applied = try await apply(on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
-                return applied
+                try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+                outcome = .success(try await apply(on: connection))
             } catch {
-                // The session lock goes with the connection if it broke; otherwise release it here.
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
-                throw error
+                outcome = .failure(error)
             }
+            // The session lock goes with the connection if it broke; otherwise release it here.
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
+            let milliseconds = Int64(JobQueue.seconds(pool.configuration.statementTimeout) * 1000)
+            _ = try? await connection.query("SELECT set_config('statement_timeout', \(String(milliseconds)), false)")
+            return try outcome.get()
         }
     }
 

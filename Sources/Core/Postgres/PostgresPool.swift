@@ -6,8 +6,9 @@ import Synchronization
 /// Callers borrow a connection for a closure and give it back when the closure ends. Broken connections
 /// are dropped and replaced on demand; when the server restarts, `query` and `transaction` wait for it
 /// (within `reconnectWindow`) and run again on a fresh connection, so a restart is survived without the
-/// callers noticing. A statement interrupted by a lost connection may have run, so only idempotent work
-/// belongs in `query`; `transaction` is all-or-nothing and therefore always safe to repeat.
+/// callers noticing. A statement or COMMIT interrupted by a lost connection may have taken effect, so
+/// retried work must be idempotent (or guarded by a unique key): delivery is at least once. Use
+/// `withConnection` for work that must not be repeated.
 public final class PostgresPool: Sendable {
     public let configuration: PostgresConfiguration
     let logger: Logger
@@ -182,19 +183,21 @@ public final class PostgresPool: Sendable {
             freeSlot()
             return
         }
-        let waiter: CheckedContinuation<PostgresConnection?, any Error>? = state.withLock { state in
+        // One decision under the lock: hand over to a waiter, keep as idle, or close (pool closed).
+        enum Disposition { case handOver(CheckedContinuation<PostgresConnection?, any Error>), keep, close }
+        let disposition: Disposition = state.withLock { state in
             if state.closed {
                 state.open -= 1
-                return nil
+                return .close
             }
-            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
+            if !state.waiters.isEmpty { return .handOver(state.waiters.removeFirst().continuation) }
             state.idle.append(connection)
-            return nil
+            return .keep
         }
-        if let waiter {
-            waiter.resume(returning: connection)
-        } else if state.withLock({ $0.closed }) {
-            connection.close()
+        switch disposition {
+        case .handOver(let waiter): waiter.resume(returning: connection)
+        case .keep: break
+        case .close: connection.close()
         }
     }
 

@@ -150,3 +150,29 @@ struct JobWorkerTests {
         return process
     }
 }
+
+@Suite("Job workers and hung handlers")
+struct HungHandlerTests {
+    @Test("a handler running past maxRunTime is cancelled, and its job fails or runs again instead of hanging")
+    func maxRunTime() async throws {
+        let db = try await TestDatabase.create()
+        defer { db.pool.close() }
+        let jobs = JobQueue(pool: db.pool)
+        guard case .enqueued(let id) = try await jobs.enqueue(NewJob(kind: "hang", queue: "m", maxAttempts: 1)) else { return }
+        let worker = JobWorker(
+            queue: "m",
+            handlers: ["hang": { _ in try await Task.sleep(for: .seconds(86_400)) }],
+            jobs: jobs, wakeups: nil,
+            options: .init(concurrency: 1, batchSize: 1, lease: .seconds(3), pollInterval: .milliseconds(100), maxRunTime: .seconds(1)),
+            logger: db.logger
+        )
+        let group = ServiceGroup(services: [worker], logger: db.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await db.eventually("the hung job failed for good") { try await jobs.show(id: id)?.state == "failed" }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try await jobs.show(id: id)?.lastError?.contains("CancellationError") == true)
+    }
+}

@@ -78,7 +78,11 @@ let package = Package(
 
         .testTarget(
             name: "CoreTests",
-            dependencies: ["Core", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Core",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

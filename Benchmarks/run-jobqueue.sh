@@ -24,7 +24,7 @@ admin=$($PG start "$cluster" $(( 57000 + RANDOM % 900 )))
 base=${admin%/postgres}
 results=$(mktemp)
 
-echo "== Palisade (release build; one JobWorker per worker, batch 100, concurrency 100)"
+echo "== Palisade (release build; one JobWorker per worker, batch 100, concurrency 200)"
 .build/release/JobQueueBenchmark "$admin" "$JOBS" "$(echo $WORKERS | tr ' ' ,)" 100 | tee -a "$results"
 
 echo "== physical limit: pgbench, plain SQL on the same jobs table"

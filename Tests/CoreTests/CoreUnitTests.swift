@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Glibc
 import Logging
+import Metrics
 import Testing
 
 @Suite("Queries keep values out of SQL")
@@ -101,5 +102,17 @@ struct LogFormattingTests {
         #expect(object?["level"] as? String == "warning")
         #expect(object?["domain"] as? String == "example.org")
         #expect((object?["time"] as? String)?.hasSuffix("Z") == true)
+    }
+}
+
+@Suite("Prometheus exposition")
+struct MetricsExpositionTests {
+    @Test("metrics recorded through swift-metrics appear in the exposition text")
+    func exposition() {
+        MetricsExposition.bootstrap()
+        Metrics.Counter(label: "palisade_test_exposed_total", dimensions: [("queue", "wkd")]).increment(by: 3)
+        let text = MetricsExposition.render()
+        #expect(text.contains(#"palisade_test_exposed_total{queue="wkd"} 3"#))
+        #expect(MetricsExposition.bootstrap() === MetricsExposition.bootstrap())
     }
 }

@@ -141,7 +141,7 @@ public final class JobWorker: Service, Sendable {
         wake()
         for await _ in signal.stream {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            await complete(await takeFinished())
+            let completed = await takeFinished()
             let (capacity, requested, idle) = state.withLock { state -> (Int, Bool, Bool) in
                 let capacity = options.concurrency - state.running.count
                 let requested = state.wakeRequested
@@ -151,9 +151,13 @@ public final class JobWorker: Service, Sendable {
             // Claim when asked to, and in useful amounts: half a batch's worth of room, or nothing running.
             guard requested, capacity > 0, capacity >= claimThreshold || idle else {
                 if requested { state.withLock { $0.wakeRequested = true } }
+                await complete(completed)
                 continue
             }
             let limit = min(options.batchSize, capacity)
+            // Completing the last batch and claiming the next touch disjoint rows: run them side by side on
+            // two connections, so a busy worker waits for one round trip per batch instead of two.
+            async let written: Void = complete(completed)
             do {
                 let claimStart = ContinuousClock.now
                 let claimed = try await jobs.claim(queue: queue, kinds: Array(handlers.keys), limit: limit, owner: owner, lease: options.lease)
@@ -166,6 +170,7 @@ public final class JobWorker: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(500))
                 wake()
             }
+            await written
         }
     }
 

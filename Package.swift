@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(
             name: "CoreIntegrationTests",
             dependencies: [
-                "Core", "CoreTestSupport", "palisade-test-worker",
+                "Core", "CoreTestSupport", "palisade-test-worker", "platformctl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

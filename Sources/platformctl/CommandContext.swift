@@ -33,6 +33,23 @@ struct CommandContext {
     }
 }
 
+extension CommandContext {
+    /// Loads configuration, opens the pool, runs `body`, closes the pool, and turns failures into their
+    /// message and exit code: the frame of every command that talks to the database.
+    static func run(_ options: GlobalOptions, _ body: (CommandContext) async throws -> Void) async throws {
+        try await reporting {
+            let context = try await make(options)
+            defer { context.pool.close() }
+            try await body(context)
+        }
+    }
+
+    /// The directory of migrations: `--schemas`, else the configured or default one.
+    func schemasDirectory(_ explicit: String?) -> String {
+        explicit ?? Migration.defaultDirectory(configured: CoreSettings.migrationsDirectory.read(configuration))
+    }
+}
+
 /// A failure with the exit code that tells scripts what kind it was.
 enum Failure: Error, CustomStringConvertible {
     case configuration(String)

@@ -15,10 +15,8 @@ struct Database: AsyncParsableCommand {
         var schemas: String?
 
         func run() async throws {
-            try await reporting {
-                let context = try await CommandContext.make(global)
-                defer { context.pool.close() }
-                let directory = schemas ?? Migration.defaultDirectory(configured: CoreSettings.migrationsDirectory.read(context.configuration))
+            try await CommandContext.run(global) { context in
+                let directory = context.schemasDirectory(schemas)
                 let migrator = try Migrator(pool: context.pool, migrations: Migration.load(from: directory), logger: context.logger)
                 do {
                     let applied = try await migrator.migrate()
@@ -41,10 +39,8 @@ struct Database: AsyncParsableCommand {
         var schemas: String?
 
         func run() async throws {
-            try await reporting {
-                let context = try await CommandContext.make(global)
-                defer { context.pool.close() }
-                let directory = schemas ?? Migration.defaultDirectory(configured: CoreSettings.migrationsDirectory.read(context.configuration))
+            try await CommandContext.run(global) { context in
+                let directory = context.schemasDirectory(schemas)
                 let status = try await Migrator(pool: context.pool, migrations: Migration.load(from: directory), logger: context.logger).status()
                 if global.json {
                     try Output.json(status)

@@ -23,9 +23,7 @@ struct Jobs: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await reporting {
-                let context = try await CommandContext.make(global)
-                defer { context.pool.close() }
+            try await CommandContext.run(global) { context in
                 let jobs = try await JobQueue(pool: context.pool).list(queue: queue, state: state, limit: limit)
                 if global.json { return try Output.json(jobs) }
                 Output.table(["ID", "QUEUE", "KIND", "STATE", "ATTEMPTS", "RUN AT / FINISHED", "LAST ERROR"], jobs.map {
@@ -42,9 +40,7 @@ struct Jobs: AsyncParsableCommand {
         @Argument(help: "The job's ID.") var id: Int64
 
         func run() async throws {
-            try await reporting {
-                let context = try await CommandContext.make(global)
-                defer { context.pool.close() }
+            try await CommandContext.run(global) { context in
                 guard let job = try await JobQueue(pool: context.pool).show(id: id) else { throw Failure.refused("job \(id) does not exist") }
                 if global.json { return try Output.json(job) }
                 let fields: [(String, String)] = [
@@ -65,15 +61,8 @@ struct Jobs: AsyncParsableCommand {
         @Argument(help: "The job's ID.") var id: Int64
 
         func run() async throws {
-            try await reporting {
-                let context = try await CommandContext.make(global)
-                defer { context.pool.close() }
-                do {
-                    try await JobQueue(pool: context.pool).retry(id: id)
-                } catch let refusal as JobQueue.OperatorRefusal {
-                    throw Failure.refused(refusal.description)
-                }
-                if global.json { try Output.json(["retried": id]) } else { print("job \(id) queued again") }
+            try await CommandContext.run(global) { context in
+                try await operatorAction(global, done: ("retried", "job \(id) queued again")) { try await JobQueue(pool: context.pool).retry(id: id) }
             }
         }
     }
@@ -84,15 +73,8 @@ struct Jobs: AsyncParsableCommand {
         @Argument(help: "The job's ID.") var id: Int64
 
         func run() async throws {
-            try await reporting {
-                let context = try await CommandContext.make(global)
-                defer { context.pool.close() }
-                do {
-                    try await JobQueue(pool: context.pool).cancel(id: id)
-                } catch let refusal as JobQueue.OperatorRefusal {
-                    throw Failure.refused(refusal.description)
-                }
-                if global.json { try Output.json(["cancelled": id]) } else { print("job \(id) cancelled") }
+            try await CommandContext.run(global) { context in
+                try await operatorAction(global, done: ("cancelled", "job \(id) cancelled")) { try await JobQueue(pool: context.pool).cancel(id: id) }
             }
         }
     }
@@ -102,9 +84,7 @@ struct Jobs: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await reporting {
-                let context = try await CommandContext.make(global)
-                defer { context.pool.close() }
+            try await CommandContext.run(global) { context in
                 let stats = try await JobQueue(pool: context.pool).statistics()
                 if global.json { return try Output.json(stats) }
                 Output.table(["QUEUE", "READY", "SCHEDULED", "RUNNING", "FAILED", "DONE/1H", "OLDEST READY"], stats.map {
@@ -114,4 +94,14 @@ struct Jobs: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Runs an operator's verb on one job: a refusal becomes exit code 5, success is reported as text or JSON.
+private func operatorAction(_ global: GlobalOptions, done: (key: String, message: String), _ action: () async throws -> Void) async throws {
+    do {
+        try await action()
+    } catch let refusal as JobQueue.OperatorRefusal {
+        throw Failure.refused(refusal.description)
+    }
+    if global.json { try Output.json([done.key: true]) } else { print(done.message) }
 }

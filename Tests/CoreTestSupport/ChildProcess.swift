@@ -9,9 +9,19 @@ public enum ChildProcess {
         public let description: String
     }
 
-    /// Runs `executable arguments…` to completion and returns its standard output.
+    /// Runs `executable arguments…` to completion and returns its standard output; a non-zero exit throws.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String]) async throws -> String {
+        let (status, output) = try await runReportingStatus(executable, arguments)
+        guard status == 0 else {
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
+        }
+        return output
+    }
+
+    /// Runs `executable arguments…` to completion and returns its exit status and standard output.
+    public static func runReportingStatus(_ executable: String, _ arguments: [String],
+                                          environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-child-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outputFile) }
@@ -21,13 +31,11 @@ public enum ChildProcess {
         process.arguments = arguments
         process.standardOutput = handle
         process.standardInput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        if let environment { process.environment = environment }
         let status = try await exitStatus(of: process)
         try handle.close()
-        let output = try String(contentsOf: outputFile, encoding: .utf8)
-        guard status == 0 else {
-            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
-        }
-        return output
+        return (status, try String(contentsOf: outputFile, encoding: .utf8))
     }
 
     /// Starts `process` and waits for it to end; returns its termination status.

@@ -18,7 +18,7 @@ struct CommandContext {
         }
         let level = LogFormatting.level(CoreSettings.logLevel.read(configuration)) ?? .info
         let format = PalisadeLogHandler.Format(rawValue: CoreSettings.logFormat.read(configuration)) ?? .text
-        LogFormatting.bootstrap(format: format, level: min(level, .notice) == level ? level : .notice)
+        LogFormatting.bootstrap(format: format, level: level)
         let database = PostgresConfiguration(configuration, applicationName: "platformctl")
         do {
             try configuration.check()

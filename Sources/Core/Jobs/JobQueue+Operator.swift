@@ -6,7 +6,7 @@ extension JobQueue {
         id, queue, kind, state, payload::text AS payload, priority, attempts, max_attempts, unique_key, last_error
         """
 
-    /// Active jobs (optionally of one queue or state) and, with `includeFinished`, the newest finished ones.
+    /// Active jobs first, then the newest finished ones, optionally of one queue or state.
     public func list(queue: String? = nil, state: String? = nil, limit: Int = 50) async throws -> [JobRecord] {
         let rows = try await pool.query("""
             SELECT * FROM (

@@ -39,15 +39,9 @@ struct JobWorkerTests {
             services += [wakeups, worker]
         }
         defer { pools.forEach { $0.close() } }
-        let group = ServiceGroup(services: services, logger: db.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await db.eventually("all 400 jobs completed") {
+        try await db.run(services, until: "all 400 jobs completed") {
                 try await db.count("SELECT count(*) FROM job_history WHERE state = 'completed'") == 400
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
         #expect(try await db.count("SELECT count(*) FROM test_overlaps") == 0)
         #expect(try await db.count("SELECT count(*) FROM test_runs") == 400)
         #expect(try await db.count("SELECT count(DISTINCT job_id) FROM test_runs") == 400)
@@ -96,13 +90,7 @@ struct JobWorkerTests {
             options: .init(concurrency: 1, batchSize: 1, lease: .seconds(30), pollInterval: .milliseconds(100), shutdownGrace: .milliseconds(100)),
             logger: db.logger
         )
-        let group = ServiceGroup(services: [worker], logger: db.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await db.eventually("the job is running") { try await db.count("SELECT count(*) FROM test_runs") == 1 }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await db.run([worker], until: "the job is running") { try await db.count("SELECT count(*) FROM test_runs") == 1 }
         let record = try #require(try await jobs.show(id: id))
         #expect(record.state == "ready")
         #expect(record.attempts == 0)
@@ -122,13 +110,7 @@ struct JobWorkerTests {
                            retry: RetryPolicy(base: .milliseconds(10), maximum: .milliseconds(40))),
             logger: db.logger
         )
-        let group = ServiceGroup(services: [worker], logger: db.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await db.eventually("the job failed for good") { try await jobs.show(id: id)?.state == "failed" }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await db.run([worker], until: "the job failed for good") { try await jobs.show(id: id)?.state == "failed" }
         let record = try #require(try await jobs.show(id: id))
         #expect(record.attempts == 3)
         #expect(record.lastError == "key server said 503 on attempt 3")
@@ -166,13 +148,7 @@ struct HungHandlerTests {
             options: .init(concurrency: 1, batchSize: 1, lease: .seconds(3), pollInterval: .milliseconds(100), maxRunTime: .seconds(1)),
             logger: db.logger
         )
-        let group = ServiceGroup(services: [worker], logger: db.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await db.eventually("the hung job failed for good") { try await jobs.show(id: id)?.state == "failed" }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await db.run([worker], until: "the hung job failed for good") { try await jobs.show(id: id)?.state == "failed" }
         #expect(try await jobs.show(id: id)?.lastError?.contains("CancellationError") == true)
     }
 }

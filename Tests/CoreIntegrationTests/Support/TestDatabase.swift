@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Logging
+import ServiceLifecycle
 import Testing
 
 /// A fresh, migrated database in the test cluster that `make test` started, one per test.
@@ -66,6 +67,18 @@ struct TestDatabase {
         }
         Issue.record("condition never became true: \(message)")
         throw TestSetupError("timed out waiting for: \(message)")
+    }
+
+    /// Runs `services` in a ServiceGroup until `condition` holds, then shuts them down gracefully and
+    /// waits for them to stop.
+    func run(_ services: [any Service], until message: String, _ condition: @escaping () async throws -> Bool) async throws {
+        let group = ServiceGroup(services: services, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await eventually(message, condition)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 
     func count(_ sql: String) async throws -> Int {

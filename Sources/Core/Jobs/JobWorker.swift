@@ -110,8 +110,9 @@ public final class JobWorker: Service, Sendable {
     /// The least free capacity worth a claim statement: half a batch.
     private var claimThreshold: Int { max(1, min(options.batchSize, options.concurrency) / 2) }
 
-    func wake(claim: Bool = true) {
-        if claim { state.withLock { $0.wakeRequested = true } }
+    /// Asks the main loop to write finished outcomes and claim again.
+    func wake() {
+        state.withLock { $0.wakeRequested = true }
         signal.continuation.yield()
     }
 
@@ -176,15 +177,11 @@ public final class JobWorker: Service, Sendable {
 
     private func start(_ job: ClaimedJob) {
         guard let handler = handlers[job.kind] else { return }
-        let logger = self.logger
         state.withLock { state in
             state.running[job.leaseID] = job
             state.startedAt[job.leaseID] = .now
         }
         let task = Task {
-            var jobLogger = logger
-            jobLogger[metadataKey: "job.id"] = "\(job.id)"
-            jobLogger[metadataKey: "job.kind"] = "\(job.kind)"
             let started = ContinuousClock.now
             let result: Result<Void, any Error>
             do {
@@ -204,7 +201,7 @@ public final class JobWorker: Service, Sendable {
                 state.finished.append((job, result, duration))
                 return self.options.concurrency - state.running.count >= self.claimThreshold || state.running.isEmpty
             }
-            if wakeLoop { self.wake(claim: true) }
+            if wakeLoop { self.wake() }
         }
         state.withLock { state in
             if state.running[job.leaseID] != nil { state.tasks[job.leaseID] = task }

@@ -73,14 +73,17 @@ public struct Migrator: Sendable {
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [Int] {
-        try await connection.execute(script: """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                checksum   text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
+        let present = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").first?.decode("present", as: Bool.self)
+        if present != true {
+            try await connection.execute(script: """
+                CREATE TABLE schema_migrations (
+                    version    integer PRIMARY KEY,
+                    name       text NOT NULL,
+                    checksum   text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """)
+        }
         let applied = try await appliedMigrations(on: connection)
         let checksums = try await checksumsOfFiles(on: connection)
         for (version, row) in applied.sorted(by: { $0.key < $1.key }) {

@@ -116,3 +116,22 @@ struct MetricsExpositionTests {
         #expect(MetricsExposition.bootstrap() === MetricsExposition.bootstrap())
     }
 }
+
+@Suite("UUID text form")
+struct UUIDTextTests {
+    @Test("round trips through PostgreSQL's text form, matching Foundation's")
+    func roundTrip() {
+        for _ in 0..<100 {
+            let id = UUID()
+            #expect(id.postgresText == id.uuidString.lowercased())
+            #expect(UUID(postgresText: id.uuidString.lowercased()) == id)
+            #expect(UUID(postgresText: id.uuidString) == id)
+        }
+    }
+
+    @Test("malformed UUIDs are refused", arguments: ["", "0", "8b0e0d0c-6a4e-4c56-9d6e-1f2a3b4c5d6", "8b0e0d0c-6a4e-4c56-9d6e-1f2a3b4c5d6e0",
+                                                    "8b0e0d0c6a4e-4c56-9d6e-1f2a3b4c5d6e", "zb0e0d0c-6a4e-4c56-9d6e-1f2a3b4c5d6e"])
+    func refused(text: String) {
+        #expect(UUID(postgresText: text) == nil)
+    }
+}

@@ -20,9 +20,13 @@ public struct PostgresArray: PostgresEncodable {
                 continue
             }
             text += "\""
-            for character in element {
-                if character == "\"" || character == "\\" { text += "\\" }
-                text.append(character)
+            if element.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                for character in element {
+                    if character == "\"" || character == "\\" { text += "\\" }
+                    text.append(character)
+                }
+            } else {
+                text += element
             }
             text += "\""
         }

@@ -38,7 +38,29 @@ extension Bool: PostgresDecodable {
 }
 
 extension UUID: PostgresDecodable {
-    public init?(postgresText: String) { self.init(uuidString: postgresText) }
+    /// PostgreSQL's canonical form (`8-4-4-4-12` hex), parsed directly: Foundation's parser goes through
+    /// `sscanf`, and the job queue parses one UUID per claimed job.
+    public init?(postgresText: String) {
+        var utf8 = postgresText.utf8.makeIterator()
+        var bytes = [UInt8](repeating: 0, count: 16)
+        var index = 0
+        var position = 0
+        while index < 16 {
+            guard let high = utf8.next() else { return nil }
+            position += 1
+            if high == UInt8(ascii: "-") {
+                guard position == 9 || position == 14 || position == 19 || position == 24 else { return nil }
+                continue
+            }
+            guard let low = utf8.next(), let h = PostgresTimestamp.hexValue(high), let l = PostgresTimestamp.hexValue(low) else { return nil }
+            position += 1
+            bytes[index] = h << 4 | l
+            index += 1
+        }
+        guard utf8.next() == nil else { return nil }
+        self.init(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                         bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
 }
 
 extension Date: PostgresDecodable {

@@ -33,7 +33,20 @@ extension Bool: PostgresEncodable {
 }
 
 extension UUID: PostgresEncodable {
-    public var postgresText: String? { uuidString.lowercased() }
+    /// Lower-case hex with dashes, written directly: Foundation's `uuidString` goes through `sprintf`, and
+    /// the job queue formats one UUID per job.
+    public var postgresText: String? {
+        withUnsafeBytes(of: uuid) { bytes in
+            var utf8: [UInt8] = []
+            utf8.reserveCapacity(36)
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { utf8.append(UInt8(ascii: "-")) }
+                utf8.append(PostgresHex.ascii[Int(byte >> 4)])
+                utf8.append(PostgresHex.ascii[Int(byte & 0x0F)])
+            }
+            return String(decoding: utf8, as: UTF8.self)
+        }
+    }
 }
 
 extension Date: PostgresEncodable {
@@ -72,4 +85,5 @@ public struct PostgresJSON: PostgresEncodable, Hashable {
 
 enum PostgresHex {
     static let digits: [Character] = Array("0123456789abcdef")
+    static let ascii: [UInt8] = Array("0123456789abcdef".utf8)
 }

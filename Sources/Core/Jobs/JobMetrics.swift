@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Synchronization
 
 /// The job metrics each worker reports, labelled by queue (and kind where it matters).
 ///
@@ -7,8 +8,33 @@ import Metrics
 /// `palisade_jobs_failed_total` (each failed attempt) and `palisade_jobs_dead_total` (failed for good),
 /// `palisade_job_duration_seconds`, `palisade_job_wait_seconds` (due → claimed), `palisade_job_claim_seconds`,
 /// and the gauges `palisade_jobs_ready` and `palisade_jobs_oldest_ready_age_seconds`.
-struct JobMetrics: Sendable {
+final class JobMetrics: Sendable {
     let queue: String
+    /// Handles per job kind, made once: looking a metric up in the registry for every job costs a lock
+    /// and a hash of its labels.
+    private let perKind = Mutex<[String: KindHandles]>([:])
+
+    private struct KindHandles: Sendable {
+        let completed: Counter
+        let failed: Counter
+        let dead: Counter
+        let duration: Metrics.Timer
+    }
+
+    private func handles(_ kind: String) -> KindHandles {
+        perKind.withLock { cache in
+            if let handles = cache[kind] { return handles }
+            let dimensions = [("queue", queue), ("kind", kind)]
+            let handles = KindHandles(
+                completed: Counter(label: "palisade_jobs_completed_total", dimensions: dimensions),
+                failed: Counter(label: "palisade_jobs_failed_total", dimensions: dimensions),
+                dead: Counter(label: "palisade_jobs_dead_total", dimensions: dimensions),
+                duration: Metrics.Timer(label: "palisade_job_duration_seconds", dimensions: dimensions)
+            )
+            cache[kind] = handles
+            return handles
+        }
+    }
     private let claimedCounter: Counter
     private let claimTimer: Metrics.Timer
     private let waitTimer: Metrics.Timer
@@ -35,18 +61,16 @@ struct JobMetrics: Sendable {
     }
 
     func completed(_ job: ClaimedJob, duration: Duration) {
-        Counter(label: "palisade_jobs_completed_total", dimensions: [("queue", queue), ("kind", job.kind)]).increment()
-        Metrics.Timer(label: "palisade_job_duration_seconds", dimensions: [("queue", queue), ("kind", job.kind)])
-            .recordNanoseconds(Int64(JobQueue.seconds(duration) * 1e9))
+        let handles = handles(job.kind)
+        handles.completed.increment()
+        handles.duration.recordNanoseconds(Int64(JobQueue.seconds(duration) * 1e9))
     }
 
     func failed(_ job: ClaimedJob, final: Bool, duration: Duration) {
-        Counter(label: "palisade_jobs_failed_total", dimensions: [("queue", queue), ("kind", job.kind)]).increment()
-        if final {
-            Counter(label: "palisade_jobs_dead_total", dimensions: [("queue", queue), ("kind", job.kind)]).increment()
-        }
-        Metrics.Timer(label: "palisade_job_duration_seconds", dimensions: [("queue", queue), ("kind", job.kind)])
-            .recordNanoseconds(Int64(JobQueue.seconds(duration) * 1e9))
+        let handles = handles(job.kind)
+        handles.failed.increment()
+        if final { handles.dead.increment() }
+        handles.duration.recordNanoseconds(Int64(JobQueue.seconds(duration) * 1e9))
     }
 
     func sampleDepth(_ jobs: JobQueue) async {

@@ -31,7 +31,7 @@ public struct Fingerprint: Hashable, Sendable, Codable, CustomStringConvertible 
         bytes.reserveCapacity(hex.count / 2)
         var iterator = hex.utf8.makeIterator()
         while let high = iterator.next(), let low = iterator.next() {
-            guard let h = PostgresTimestamp.hexValue(high), let l = PostgresTimestamp.hexValue(low) else {
+            guard let h = Hex.value(of: high), let l = Hex.value(of: low) else {
                 throw ParseError(reason: "it contains a character that is not a hex digit")
             }
             bytes.append(h << 4 | l)
@@ -41,8 +41,7 @@ public struct Fingerprint: Hashable, Sendable, Codable, CustomStringConvertible 
 
     /// Upper-case hex, e.g. `EB85BB5FA33A75E15E944E63F231550C4F47E38E`.
     public var hex: String {
-        let digits = Array("0123456789ABCDEF")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
+        String(decoding: bytes.flatMap { [Hex.upperDigits[Int($0 >> 4)], Hex.upperDigits[Int($0 & 0x0F)]] }, as: UTF8.self)
     }
 
     /// The key ID: the low 64 bits for v4, the high 64 bits for v6 (RFC 9580 5.5.4).

@@ -1,7 +1,6 @@
 import CLibPQ
 import Dispatch
 import Foundation
-import Logging
 import Synchronization
 
 /// One libpq connection and the thread that owns it.
@@ -19,14 +18,10 @@ public final class PostgresConnection: @unchecked Sendable {
         set { brokenFlag.store(newValue, ordering: .relaxed) }
     }
     private let queue: DispatchQueue
-    let logger: Logger
-    /// When the connection was opened; the pool retires connections past their maximum age.
-    public let openedAt = ContinuousClock.now
 
-    private init(handle: OpaquePointer, label: String, logger: Logger) {
+    private init(handle: OpaquePointer, label: String) {
         self.handle = handle
         self.queue = DispatchQueue(label: "palisade.postgres.\(label)")
-        self.logger = logger
     }
 
     deinit {
@@ -38,20 +33,19 @@ public final class PostgresConnection: @unchecked Sendable {
     public static func connect(
         conninfo: String,
         applicationName: String,
-        statementTimeout: Duration,
-        logger: Logger
+        statementTimeout: Duration
     ) async throws -> PostgresConnection {
         try await withCheckedThrowingContinuation { continuation in
             // A queue of its own (an overcommit queue, so a slow connect never starves the shared pool).
             DispatchQueue(label: "palisade.postgres.connect").async {
                 continuation.resume(with: Result {
-                    try connectBlocking(conninfo: conninfo, applicationName: applicationName, logger: logger)
+                    try connectBlocking(conninfo: conninfo, applicationName: applicationName)
                 })
             }
         }.prepared(statementTimeout: statementTimeout)
     }
 
-    private static func connectBlocking(conninfo: String, applicationName: String, logger: Logger) throws -> PostgresConnection {
+    private static func connectBlocking(conninfo: String, applicationName: String) throws -> PostgresConnection {
         // Keyword/value arrays let our own settings ride beside the caller's conninfo without string splicing;
         // expand_dbname makes libpq parse `dbname` as a full conninfo or URI.
         let keys = ["dbname", "application_name", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count"]
@@ -79,7 +73,7 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(handle)
             throw PostgresError(code: .connectionFailed, message: message)
         }
-        return PostgresConnection(handle: handle, label: applicationName, logger: logger)
+        return PostgresConnection(handle: handle, label: applicationName)
     }
 
     private func prepared(statementTimeout: Duration) async throws -> PostgresConnection {

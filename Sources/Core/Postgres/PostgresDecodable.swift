@@ -52,7 +52,7 @@ extension UUID: PostgresDecodable {
                 guard position == 9 || position == 14 || position == 19 || position == 24 else { return nil }
                 continue
             }
-            guard let low = utf8.next(), let h = PostgresTimestamp.hexValue(high), let l = PostgresTimestamp.hexValue(low) else { return nil }
+            guard let low = utf8.next(), let h = Hex.value(of: high), let l = Hex.value(of: low) else { return nil }
             position += 1
             bytes[index] = h << 4 | l
             index += 1
@@ -81,7 +81,7 @@ extension Array: PostgresDecodable where Element == UInt8 {
         bytes.reserveCapacity((utf8.count - 2) / 2)
         var index = 2
         while index < utf8.count {
-            guard let high = PostgresTimestamp.hexValue(utf8[index]), let low = PostgresTimestamp.hexValue(utf8[index + 1]) else {
+            guard let high = Hex.value(of: utf8[index]), let low = Hex.value(of: utf8[index + 1]) else {
                 return nil
             }
             bytes.append(high << 4 | low)

@@ -41,8 +41,8 @@ extension UUID: PostgresEncodable {
             utf8.reserveCapacity(36)
             for (index, byte) in bytes.enumerated() {
                 if index == 4 || index == 6 || index == 8 || index == 10 { utf8.append(UInt8(ascii: "-")) }
-                utf8.append(PostgresHex.ascii[Int(byte >> 4)])
-                utf8.append(PostgresHex.ascii[Int(byte & 0x0F)])
+                utf8.append(Hex.digits[Int(byte >> 4)])
+                utf8.append(Hex.digits[Int(byte & 0x0F)])
             }
             return String(decoding: utf8, as: UTF8.self)
         }
@@ -57,13 +57,13 @@ extension Date: PostgresEncodable {
 extension Array: PostgresEncodable where Element == UInt8 {
     /// bytea in hex format.
     public var postgresText: String? {
-        var text = "\\x"
+        var text: [UInt8] = Array("\\x".utf8)
         text.reserveCapacity(2 + count * 2)
         for byte in self {
-            text.append(PostgresHex.digits[Int(byte >> 4)])
-            text.append(PostgresHex.digits[Int(byte & 0x0F)])
+            text.append(Hex.digits[Int(byte >> 4)])
+            text.append(Hex.digits[Int(byte & 0x0F)])
         }
-        return text
+        return String(decoding: text, as: UTF8.self)
     }
 }
 
@@ -81,9 +81,4 @@ public struct PostgresJSON: PostgresEncodable, Hashable {
         self.text = String(decoding: try encoder.encode(value), as: UTF8.self)
     }
     public var postgresText: String? { text }
-}
-
-enum PostgresHex {
-    static let digits: [Character] = Array("0123456789abcdef")
-    static let ascii: [UInt8] = Array("0123456789abcdef".utf8)
 }

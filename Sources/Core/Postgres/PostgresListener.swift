@@ -45,8 +45,7 @@ public struct PostgresListener: Sendable {
                 let connection = try await PostgresConnection.connect(
                     conninfo: configuration.conninfo,
                     applicationName: configuration.applicationName + "-listen",
-                    statementTimeout: configuration.statementTimeout,
-                    logger: logger
+                    statementTimeout: configuration.statementTimeout
                 )
                 defer { connection.close() }
                 for channel in channels {

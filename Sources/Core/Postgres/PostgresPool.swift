@@ -27,11 +27,6 @@ public final class PostgresPool: Sendable {
         self.logger = logger
     }
 
-    /// Connections open now, idle now, and callers waiting for one.
-    public var statistics: (open: Int, idle: Int, waiting: Int) {
-        state.withLock { ($0.open, $0.idle.count, $0.waiters.count) }
-    }
-
     /// Lends one connection to `body`. No retry: see `query` and `transaction` for that.
     public func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await acquire()
@@ -160,8 +155,7 @@ public final class PostgresPool: Sendable {
             return try await PostgresConnection.connect(
                 conninfo: configuration.conninfo,
                 applicationName: configuration.applicationName,
-                statementTimeout: configuration.statementTimeout,
-                logger: logger
+                statementTimeout: configuration.statementTimeout
             )
         } catch {
             freeSlot()

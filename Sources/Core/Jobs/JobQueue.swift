@@ -112,17 +112,17 @@ public struct JobQueue: Sendable {
     @discardableResult
     public func complete(leases: [UUID]) async throws -> Int {
         guard !leases.isEmpty else { return 0 }
+        guard keepCompleted else {
+            return try await pool.query("DELETE FROM jobs WHERE lease_id = ANY(\(PostgresArray(leases))::uuid[])").affectedRows
+        }
         return try await pool.query("""
             WITH done AS (
                 DELETE FROM jobs WHERE lease_id = ANY(\(PostgresArray(leases))::uuid[])
                 RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, last_error, created_at
-            ), recorded AS (
-                INSERT INTO job_history (id, queue, kind, payload, priority, state, attempts, max_attempts, unique_key, last_error, created_at)
-                SELECT id, queue, kind, payload, priority, 'completed', attempts, max_attempts, unique_key, last_error, created_at
-                FROM done WHERE \(keepCompleted)
             )
-            SELECT count(*) AS completed FROM done
-            """).first?.decode("completed") ?? 0
+            INSERT INTO job_history (id, queue, kind, payload, priority, state, attempts, max_attempts, unique_key, last_error, created_at)
+            SELECT id, queue, kind, payload, priority, 'completed', attempts, max_attempts, unique_key, last_error, created_at FROM done
+            """).affectedRows
     }
 
     /// Records a failed attempt: the job runs again after `retryAfter`, or, when it has used its attempts

@@ -8,7 +8,10 @@ RUN_PORT   ?= 55432
 PG         := Deploy/local/pg.sh
 SWIFT      ?= swift
 # Debian packages the build and the tests need; `make deps` installs the missing ones (as root).
-DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgresql postgresql-contrib python3-venv
+# The test world (Deploy/local/world.sh) needs nsd, ldnsutils, nginx with njs, openssl, dig, curl and ss.
+DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgresql postgresql-contrib python3-venv \
+                dns-root-data nsd ldnsutils nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2
+WORLD      := Deploy/local/world.sh
 
 .PHONY: run stop test deps build bench clean
 .SILENT:
@@ -46,13 +49,17 @@ stop:
 	$(PG) stop $(LOCAL)/pg
 	echo "stopped"
 
-# The whole suite against a PostgreSQL cluster of its own, stopped again whatever the outcome.
+# The whole suite against a PostgreSQL cluster and a DNS/HTTPS test world of its own, both stopped
+# again whatever the outcome.
 test: deps
 	$(SWIFT) build --build-tests
 	cluster=$$(mktemp -d /tmp/palisade-test-pg.XXXXXX)
-	trap '$(PG) destroy "$$cluster"' EXIT
+	world=$$(mktemp -d /tmp/palisade-test-world.XXXXXX)
+	trap '$(PG) destroy "$$cluster"; $(WORLD) destroy "$$world"' EXIT
 	port=$$(( 56000 + RANDOM % 900 ))
 	export PALISADE_TEST_DATABASE_URL=$$($(PG) start "$$cluster" "$$port")
+	$(WORLD) start "$$world" >/dev/null
+	export PALISADE_TEST_WORLD=$$world
 	$(SWIFT) test --skip-build
 
 # Job-queue benchmark (release build) against the batched SKIP LOCKED limit and pgqueuer.

@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Core", targets: ["Core"]),
+        .library(name: "DNS", targets: ["DNS"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
     ],
     dependencies: [
@@ -46,6 +47,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DNS",
+            dependencies: [
+                "Core", "CUnbound",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -92,6 +102,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DNSTests",
+            dependencies: ["DNS", "Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShimTests", dependencies: ["CPalisadeShims", "CCurl", "COpenSSL", "CUnbound"]),

@@ -78,10 +78,12 @@ extension ConfigSetting where Value == Bool {
 }
 
 extension ConfigSetting where Value == [String] {
-    public static func stringList(_ key: String, default value: [String], _ summary: String) -> Self {
+    /// `validate` sees the whole list and names the first bad element.
+    public static func stringList(_ key: String, default value: [String], _ summary: String,
+                                  validate: @escaping @Sendable ([String]) -> String? = { _ in nil }) -> Self {
         Self(key: key, kind: .stringList, summary: summary, isSecret: false, defaultValue: value,
              reader: { $0.stringArray(forKey: ConfigKey($1.key), default: $1.defaultValue) },
-             validator: { _ in nil })
+             validator: validate)
     }
 }
 

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# The test world: real DNS with DNSSEC and real HTTPS on loopback, for the tests and benchmarks of every
+# library that looks things up or fetches them.
+#
+#   world.sh start DIR    build the world in DIR (zones signed now, a CA and certificates issued now),
+#                         start nsd and nginx, wait until both answer, write DIR/world.env
+#   world.sh stop DIR     stop both; harmless if they are not running
+#   world.sh destroy DIR  stop and remove DIR
+#
+# DNS: nsd serves palisade.example (signed; its KSK is the trust anchor in DIR/dns/anchor.ds) and its
+# children: secure (signed, DS in the parent), insecure (unsigned, no DS), expired (signatures expired in
+# 2020: bogus), broken (a record changed after signing: bogus) and dead (its server never answers); and
+# lame.example, sent to nsd, which does not serve it and answers REFUSED. A
+# delegation cannot carry a port, so the resolver is given stub zones (PALISADE_TEST_DNS_STUBS).
+# HTTPS: nginx with the world's CA (DIR/https/ca.pem) serves www, wrong-host (another name's
+# certificate), lapsed (expired) and self-signed .secure.palisade.example, with a redirect, an echo
+# endpoint, a 2 MiB body with and without Content-Length, and a trickling body.
+# Everything listens on 127.0.0.1 on free ports picked at start.
+set -euo pipefail
+
+for fd in $(ls /proc/$$/fd); do
+    if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
+command=${1:?usage: world.sh start|stop|destroy DIR}
+dir=${2:?usage: world.sh start|stop|destroy DIR}
+here=$(cd "$(dirname "$0")" && pwd)/world
+
+need() {
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
+            echo "world.sh: $tool not found (apt-get install nsd ldnsutils nginx libnginx-mod-http-js openssl bind9-dnsutils)" >&2
+            exit 1
+        }
+    done
+}
+
+# A TCP and UDP port on 127.0.0.1 that nothing uses now.
+free_port() {
+    local port
+    while :; do
+        port=$(( 20000 + RANDOM % 20000 ))
+        if ! ss -Hltun "sport = :$port" | grep -q .; then echo "$port"; return; fi
+    done
+}
+
+stop() {
+    [ -d "$dir" ] || return 0
+    for pidfile in "$dir/dns/nsd.pid" "$dir/https/nginx.pid"; do
+        if [ -s "$pidfile" ]; then
+            local pid
+            pid=$(cat "$pidfile")
+            kill "$pid" 2>/dev/null || true
+            # Wait for it to go, so the ports are free when we return.
+            for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+            rm -f "$pidfile"
+        fi
+    done
+}
+
+sign_dns() {
+    local dns=$dir/dns zone
+    mkdir -p "$dns"
+    cp "$here"/*.zone "$dns/"
+    cd "$dns"
+    # ldns-keygen prints the key's base name; the KSK gets a .ds file, used as the parent's DS.
+    keys() { local ksk zsk; ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$1"); zsk=$(ldns-keygen -a ECDSAP256SHA256 "$1"); echo "$ksk $zsk"; }
+    for zone in secure expired broken; do
+        read -r ksk zsk < <(keys "$zone.palisade.example")
+        if [ "$zone" = expired ]; then
+            ldns-signzone -i 20200101000000 -e 20200201000000 "$zone.palisade.example.zone" "$ksk" "$zsk"
+        else
+            ldns-signzone -e "$(date -u -d '+30 days' +%Y%m%d%H%M%S)" "$zone.palisade.example.zone" "$ksk" "$zsk"
+        fi
+        grep -v '^;' "$ksk.ds" >> palisade.example.zone
+    done
+    sed -i 's/"as signed"/"changed after signing"/' broken.palisade.example.zone.signed
+    cp insecure.palisade.example.zone insecure.palisade.example.zone.signed
+    read -r ksk zsk < <(keys palisade.example)
+    ldns-signzone -e "$(date -u -d '+30 days' +%Y%m%d%H%M%S)" palisade.example.zone "$ksk" "$zsk"
+    grep -v '^;' "$ksk.ds" > anchor.ds
+    cd - >/dev/null
+}
+
+start_dns() {
+    local dns=$dir/dns port=$1 zones="" zone
+    for zone in palisade.example secure.palisade.example insecure.palisade.example expired.palisade.example broken.palisade.example; do
+        zones+=$'zone:\n'"    name: $zone"$'\n'"    zonefile: $dns/$zone.zone.signed"$'\n'
+    done
+    cat > "$dns/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1
+    port: $port
+    username: ""
+    chroot: ""
+    zonesdir: "$dns"
+    pidfile: "$dns/nsd.pid"
+    database: ""
+    zonelistfile: "$dns/zone.list"
+    xfrdfile: "$dns/xfrd.state"
+    xfrdir: "$dns"
+    logfile: "$dns/nsd.log"
+    server-count: 1
+    verbosity: 1
+    hide-version: yes
+    refuse-any: yes
+remote-control:
+    control-enable: no
+$zones
+EOF
+    nsd-checkconf "$dns/nsd.conf"
+    nsd -c "$dns/nsd.conf"
+    wait_for "nsd" dig -p "$port" @127.0.0.1 +time=1 +tries=1 +norecurse palisade.example SOA
+}
+
+issue_certificates() {
+    local https=$dir/https days=30 host
+    mkdir -p "$https/ca/newcerts" "$https/www" "$https/tmp"
+    cd "$https"
+    : > ca/index.txt
+    echo 1000 > ca/serial
+    cat > ca/ca.cnf <<EOF
+[ ca ]
+default_ca = world
+[ world ]
+dir = $https/ca
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+serial = \$dir/serial
+default_md = sha256
+policy = any
+copy_extensions = copy
+unique_subject = no
+[ any ]
+commonName = supplied
+EOF
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days $days \
+        -subj "/CN=Palisade Test World CA" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    # name certificate-name [ca options]: a key and a CA-issued certificate for certificate-name.
+    issue() {
+        local name=$1 cn=$2; shift 2
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$name.key" -out "$name.csr" \
+            -subj "/CN=$cn" -addext "subjectAltName=DNS:$cn" -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+        openssl ca -batch -notext -config ca/ca.cnf -cert ca.pem -keyfile ca.key -in "$name.csr" -out "$name.pem" "$@" 2>/dev/null
+    }
+    issue www www.secure.palisade.example -days $days
+    issue other other.secure.palisade.example -days $days
+    issue lapsed lapsed.secure.palisade.example -startdate 20200101000000Z -enddate 20200201000000Z
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout self-signed.key -out self-signed.pem -days $days \
+        -subj "/CN=self-signed.secure.palisade.example" -addext "subjectAltName=DNS:self-signed.secure.palisade.example" 2>/dev/null
+    echo "hello from the Palisade test world" > www/small.txt
+    head -c 2097152 /dev/zero | tr '\0' 'x' > www/large.bin
+    head -c 1024 /dev/zero | tr '\0' 's' > www/slow.bin
+    cd - >/dev/null
+}
+
+start_https() {
+    local https=$dir/https port=$1 module
+    module=$(ls /usr/lib/nginx/modules/ngx_http_js_module.so /usr/share/nginx/modules/ngx_http_js_module.so 2>/dev/null | head -1)
+    [ -n "$module" ] || { echo "world.sh: nginx's njs module not found (apt-get install libnginx-mod-http-js)" >&2; exit 1; }
+    cp "$here/echo.js" "$https/echo.js"
+    sed -e "s|@DIR@|$https|g" -e "s|@PORT@|$port|g" -e "s|@JSMODULE@|$module|g" "$here/nginx.conf.in" > "$https/nginx.conf"
+    nginx -q -t -c "$https/nginx.conf" -p "$https" -e "$https/error.log"
+    nginx -c "$https/nginx.conf" -p "$https" -e "$https/error.log"
+    wait_for "nginx" curl -sf --cacert "$https/ca.pem" --resolve "www.secure.palisade.example:$port:127.0.0.1" \
+        "https://www.secure.palisade.example:$port/small.txt" -o /dev/null
+}
+
+# wait_for NAME COMMAND...: until COMMAND succeeds (the server is up), at most 10 s.
+wait_for() {
+    local name=$1; shift
+    for _ in $(seq 1 200); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.05
+    done
+    echo "world.sh: $name did not come up; see $dir" >&2
+    exit 1
+}
+
+case "$command" in
+start)
+    need nsd nsd-checkconf ldns-keygen ldns-signzone nginx openssl dig curl ss
+    stop
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    dns_port=$(free_port)
+    dead_port=$(free_port)
+    https_port=$(free_port)
+    while [ "$https_port" = "$dns_port" ] || [ "$dead_port" = "$dns_port" ] || [ "$dead_port" = "$https_port" ]; do https_port=$(free_port); dead_port=$(free_port); done
+    sign_dns
+    start_dns "$dns_port"
+    issue_certificates
+    start_https "$https_port"
+    stubs="palisade.example=127.0.0.1@$dns_port"
+    for zone in secure insecure expired broken; do stubs+=",$zone.palisade.example=127.0.0.1@$dns_port"; done
+    stubs+=",dead.palisade.example=127.0.0.1@$dead_port,lame.example=127.0.0.1@$dns_port"
+    cat > "$dir/world.env" <<EOF
+PALISADE_TEST_DNS_PORT=$dns_port
+PALISADE_TEST_DNS_DEAD_PORT=$dead_port
+PALISADE_TEST_DNS_ANCHOR=$dir/dns/anchor.ds
+PALISADE_TEST_DNS_STUBS=$stubs
+PALISADE_TEST_HTTPS_PORT=$https_port
+PALISADE_TEST_HTTPS_CA=$dir/https/ca.pem
+EOF
+    cat "$dir/world.env"
+    ;;
+stop)
+    stop
+    ;;
+destroy)
+    stop
+    rm -rf "$dir"
+    ;;
+*)
+    echo "usage: world.sh start|stop|destroy DIR" >&2
+    exit 64
+    ;;
+esac

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The test world `Deploy/local/world.sh` started (real nsd with signed zones, real nginx with a test
+/// CA), as described by its `world.env`; `make test` exports `PALISADE_TEST_WORLD` with its directory.
+public struct TestWorld: Sendable {
+    public let dnsPort: Int
+    public let deadDNSPort: Int
+    public let trustAnchorFile: String
+    /// `zone=address@port` entries for the resolver's stub zones.
+    public let stubZones: [String]
+    public let httpsPort: Int
+    public let certificateAuthorityFile: String
+
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
+
+    /// The running world; without one the tests fail with a message saying how to start it.
+    public static func current() throws -> TestWorld {
+        guard let directory = ProcessInfo.processInfo.environment["PALISADE_TEST_WORLD"], !directory.isEmpty else {
+            throw Missing(description: "PALISADE_TEST_WORLD is not set: run the tests with `make test`, which starts the DNS and HTTPS test world (Deploy/local/world.sh)")
+        }
+        let file = URL(fileURLWithPath: directory).appendingPathComponent("world.env")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw Missing(description: "\(file.path) is missing: is the test world running?")
+        }
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { values[parts[0]] = parts[1] }
+        }
+        func value(_ key: String) throws -> String {
+            guard let value = values[key], !value.isEmpty else { throw Missing(description: "\(file.path) has no \(key)") }
+            return value
+        }
+        return TestWorld(
+            dnsPort: Int(try value("PALISADE_TEST_DNS_PORT")) ?? 0,
+            deadDNSPort: Int(try value("PALISADE_TEST_DNS_DEAD_PORT")) ?? 0,
+            trustAnchorFile: try value("PALISADE_TEST_DNS_ANCHOR"),
+            stubZones: try value("PALISADE_TEST_DNS_STUBS").split(separator: ",").map(String.init),
+            httpsPort: Int(try value("PALISADE_TEST_HTTPS_PORT")) ?? 0,
+            certificateAuthorityFile: try value("PALISADE_TEST_HTTPS_CA")
+        )
+    }
+}

@@ -1,0 +1,220 @@
+import Core
+import CoreTestSupport
+import DNS
+import Foundation
+import Logging
+import Testing
+
+/// Look-ups against the test world's real nsd, validated by real unbound against the world's own
+/// trust anchor: every DNSSEC state and failure kind, each with the exact state asserted.
+@Suite("DNS resolver against the test world")
+struct ResolverTests {
+    let resolver: DNSResolver
+
+    init() throws {
+        let world = try TestWorld.current()
+        resolver = try DNSResolver(
+            configuration: DNSResolverConfiguration(
+                trustAnchorFiles: [world.trustAnchorFile],
+                stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)),
+                timeout: .seconds(3)
+            ),
+            logger: Logger(label: "palisade.test.dns")
+        )
+    }
+
+    @Test("A secure TXT record made of several strings is joined, and is secure")
+    func secureMultiStringTXT() async throws {
+        let answer = try await resolver.txt("long.secure.palisade.example")
+        #expect(answer.security == .secure)
+        #expect(answer.rcode == .noError)
+        #expect(answer.fromCache == false)
+        #expect(answer.ttl > 0 && answer.ttl <= 300)
+        let records = try answer.records()
+        #expect(records.count == 1)
+        #expect(records.first?.strings.count == 3)
+        #expect(records.first?.text == "part one, part two, part three")
+    }
+
+    @Test("MX records with their preferences, secure")
+    func secureMX() async throws {
+        let answer = try await resolver.mx("secure.palisade.example")
+        #expect(answer.security == .secure)
+        let records = try answer.records().sorted { $0.preference < $1.preference }
+        #expect(records == [
+            MXRecord(preference: 10, exchange: "mx1.secure.palisade.example"),
+            MXRecord(preference: 20, exchange: "mx2.secure.palisade.example"),
+        ])
+    }
+
+    @Test("TLSA and CAA records decode field by field")
+    func tlsaAndCAA() async throws {
+        let tlsa = try await resolver.tlsa("_25._tcp.mx1.secure.palisade.example")
+        #expect(tlsa.security == .secure)
+        let record = try #require(try tlsa.records().first)
+        #expect(record.usage == 3 && record.selector == 1 && record.matchingType == 1)
+        #expect(record.data.map { String(format: "%02x", $0) }.joined() == "0c72ac70b745ac19998811b131d662c9ac69dbdbe7cb23e5b514b56664c5d3d6")
+
+        let caa = try await resolver.caa("secure.palisade.example")
+        #expect(caa.security == .secure)
+        let records = try caa.records().sorted { $0.tag < $1.tag }
+        #expect(records.map(\.tag) == ["iodef", "issue"])
+        #expect(records[0].isCritical && !records[1].isCritical)
+        #expect(String(decoding: records[1].value, as: UTF8.self) == "ca.palisade.example")
+    }
+
+    @Test("A and AAAA addresses of one host")
+    func addresses() async throws {
+        let addresses = try await resolver.addresses(of: "dual.secure.palisade.example")
+        #expect(addresses.all == [IPAddress("::1")!, IPAddress("127.0.0.1")!])
+        #expect(addresses.security == .secure)
+        #expect(addresses.failure == nil)
+    }
+
+    @Test("A CNAME chain is followed and reported")
+    func cnameChain() async throws {
+        let answer = try await resolver.lookup("alias.secure.palisade.example", ARecord.self)
+        #expect(answer.security == .secure)
+        #expect(answer.cnameChain == ["alias2.secure.palisade.example", "www.secure.palisade.example"])
+        #expect(answer.canonicalName == "www.secure.palisade.example")
+        #expect(try answer.records() == [ARecord(address: IPAddress("127.0.0.1")!)])
+    }
+
+    @Test("A CNAME from a signed zone into an unsigned one is insecure as a whole")
+    func cnameIntoInsecureZone() async throws {
+        let answer = try await resolver.lookup("outside.secure.palisade.example", ARecord.self)
+        #expect(answer.security == .insecure)
+        #expect(answer.cnameChain == ["www.insecure.palisade.example"])
+        #expect(try answer.records().count == 1)
+    }
+
+    @Test("An unsigned child zone is insecure, not bogus")
+    func insecureZone() async throws {
+        let answer = try await resolver.txt("insecure.palisade.example")
+        #expect(answer.security == .insecure)
+        #expect(try answer.records().map(\.text) == ["unsigned"])
+    }
+
+    @Test("Expired signatures are bogus, with unbound's reason, and the data is not handed out")
+    func expiredSignatures() async throws {
+        let answer = try await resolver.txt("expired.palisade.example")
+        guard case .bogus(let reason) = answer.security else {
+            Issue.record("expected bogus, got \(answer.security)")
+            return
+        }
+        #expect(reason.lowercased().contains("expired"))
+        #expect(answer.rcode == .serverFailure)
+        guard case .failed = answer.outcome else {
+            Issue.record("a bogus answer must be a failure, got \(answer.outcome)")
+            return
+        }
+        #expect(throws: DNSError.self) { try answer.records() }
+    }
+
+    @Test("A record changed after signing is bogus")
+    func tamperedRecord() async throws {
+        let answer = try await resolver.txt("broken.palisade.example")
+        guard case .bogus(let reason) = answer.security else {
+            Issue.record("expected bogus, got \(answer.security)")
+            return
+        }
+        #expect(!reason.isEmpty)
+        #expect(throws: DNSError.self) { try answer.records() }
+    }
+
+    @Test("NXDOMAIN in a signed zone is a secure denial, not a failure")
+    func secureNXDOMAIN() async throws {
+        let answer = try await resolver.txt("nope.secure.palisade.example")
+        #expect(answer.rcode == .nameError)
+        #expect(answer.security == .secure)
+        #expect(answer.outcome == .noSuchName)
+        #expect(try answer.records().isEmpty)
+    }
+
+    @Test("A name without records of the type is NODATA: empty, secure, and not a failure")
+    func secureNoData() async throws {
+        let answer = try await resolver.txt("empty.secure.palisade.example")
+        #expect(answer.rcode == .noError)
+        #expect(answer.security == .secure)
+        #expect(answer.outcome == .noRecords)
+    }
+
+    @Test("A zone whose server refuses it is SERVFAIL: a failure, not an empty answer")
+    func lameDelegation() async throws {
+        let answer = try await resolver.txt("lame.example")
+        #expect(answer.rcode == .serverFailure)
+        #expect(answer.outcome == .failed(reason: "the server answered SERVFAIL"))
+        #expect(throws: DNSError.failed(name: "lame.example", type: .txt, reason: "the server answered SERVFAIL")) {
+            try answer.records()
+        }
+    }
+
+    @Test("A zone whose server does not answer times out: a failure, not an empty answer")
+    func deadServer() async throws {
+        let world = try TestWorld.current()
+        let resolver = try DNSResolver(
+            configuration: DNSResolverConfiguration(
+                trustAnchorFiles: [world.trustAnchorFile],
+                stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)),
+                timeout: .seconds(1)
+            ),
+            logger: Logger(label: "palisade.test.dns")
+        )
+        await #expect(throws: DNSError.timedOut(name: "dead.palisade.example", type: .txt, after: .seconds(1))) {
+            _ = try await resolver.txt("dead.palisade.example")
+        }
+    }
+
+    @Test("A repeated look-up is answered from the cache, with the TTL that is left")
+    func cachedAnswer() async throws {
+        let first = try await resolver.txt("secure.palisade.example")
+        let second = try await resolver.txt("secure.palisade.example")
+        #expect(first.fromCache == false)
+        #expect(second.fromCache == true)
+        #expect(second.ttl <= first.ttl)
+        #expect(second.security == .secure)
+        #expect(try second.records() == first.records())
+    }
+
+    @Test("A look-up that outlives dns.timeout fails as timed out")
+    func timeout() async throws {
+        let world = try TestWorld.current()
+        // A server that takes queries and never answers: a bound UDP socket nobody reads.
+        let silent = try SilentUDPServer()
+        defer { silent.close() }
+        let impatient = try DNSResolver(
+            configuration: DNSResolverConfiguration(
+                trustAnchorFiles: [world.trustAnchorFile],
+                stubZones: [DNSStubZone(zone: "palisade.example", address: "127.0.0.1@\(silent.port)")],
+                timeout: .milliseconds(200)
+            ),
+            logger: Logger(label: "palisade.test.dns")
+        )
+        await #expect(throws: DNSError.timedOut(name: "timeout.palisade.example", type: .txt, after: .milliseconds(200))) {
+            _ = try await impatient.txt("timeout.palisade.example")
+        }
+    }
+}
+
+/// A UDP socket on 127.0.0.1 that receives datagrams and never answers them.
+struct SilentUDPServer {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        }
+        guard descriptor >= 0, bound else { throw TestWorld.Missing(description: "cannot bind a UDP socket on 127.0.0.1") }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}

@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "Core", targets: ["Core"]),
         .library(name: "DNS", targets: ["DNS"]),
+        .library(name: "HTTPFetch", targets: ["HTTPFetch"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
     ],
     dependencies: [
@@ -54,6 +55,15 @@ let package = Package(
             name: "DNS",
             dependencies: [
                 "Core", "CUnbound",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HTTPFetch",
+            dependencies: [
+                "Core", "DNS", "CCurl", "CPalisadeShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -107,6 +117,11 @@ let package = Package(
         .testTarget(
             name: "DNSTests",
             dependencies: ["DNS", "Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HTTPFetchTests",
+            dependencies: ["HTTPFetch", "DNS", "Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShimTests", dependencies: ["CPalisadeShims", "CCurl", "COpenSSL", "CUnbound"]),

@@ -29,6 +29,10 @@ CURLcode palisade_curl_getinfo_double(CURL *handle, CURLINFO info, double *value
     return curl_easy_getinfo(handle, info, value);
 }
 
+CURLMcode palisade_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+
 void palisade_openssl_free(void *pointer) {
     OPENSSL_free(pointer);
 }

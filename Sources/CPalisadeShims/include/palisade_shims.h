@@ -26,6 +26,9 @@ CURLcode palisade_curl_getinfo_string(CURL *handle, CURLINFO info, const char **
 /* curl_easy_getinfo for values returned as a double. */
 CURLcode palisade_curl_getinfo_double(CURL *handle, CURLINFO info, double *value);
 
+/* curl_multi_setopt for options that take a long. */
+CURLMcode palisade_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
+
 /* OPENSSL_free is a macro over CRYPTO_free. */
 void palisade_openssl_free(void *pointer);
 

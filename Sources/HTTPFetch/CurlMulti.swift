@@ -1,0 +1,273 @@
+import CCurl
+import CPalisadeShims
+import Foundation
+import Synchronization
+
+/// What one transfer is to do, in plain Swift values.
+struct CurlTransferSpec: Sendable {
+    let url: String
+    let method: HTTPRequest.Method
+    let headers: [String]
+    let body: [UInt8]
+    /// `host:port:address[,address…]`: the only addresses curl may connect to.
+    let pinnedAddresses: String
+    let caFile: String?
+    let userAgent: String
+    let connectTimeout: Duration
+    let timeout: Duration
+    let maxBodySize: Int
+}
+
+/// What one transfer did, copied out of curl.
+struct CurlOutcome: Sendable {
+    let code: CURLcode
+    let message: String
+    let status: Int
+    let headers: [(name: String, value: String)]
+    let body: [UInt8]
+    let primaryIP: String
+    /// CURLINFO_HTTP_VERSION: 2 for HTTP/1.1, 3 for HTTP/2.
+    let httpVersion: Int
+    /// The OpenSSL verification result (X509_V_*), 0 when verification passed or did not run.
+    let verifyResult: Int
+    let redirectURL: String?
+    let bodyTooLarge: Bool
+}
+
+/// The thin wrapper over one libcurl multi handle and the thread that drives it: the only place in
+/// `HTTPFetch` that touches C pointers.
+///
+/// Transfers are handed over through a locked queue and `curl_multi_wakeup`; the thread adds them,
+/// runs `curl_multi_perform`, collects finished ones and sleeps in `curl_multi_poll`. Connections and
+/// TLS sessions are reused across transfers, and HTTP/2 streams share a connection where the server
+/// offers it.
+final class CurlMulti: Sendable {
+    /// The multi handle. libcurl allows `curl_multi_wakeup` from any thread; every other call on it is
+    /// made by the driving thread only. Freed once, by that thread, when it stops.
+    private struct Handle: @unchecked Sendable {
+        let pointer: UnsafeMutableRawPointer
+    }
+
+    private struct Shared: ~Copyable {
+        var queued: [CurlTransfer] = []
+        var cancelled: [ObjectIdentifier] = []
+        var stopping = false
+    }
+
+    private let handle: Handle
+    private let shared = Mutex(Shared())
+    private let stopped = Mutex<Bool>(false)
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    init(maxConnections: Int) {
+        _ = Self.globalInit
+        let multi = curl_multi_init()!
+        _ = palisade_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        _ = palisade_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        handle = Handle(pointer: multi)
+        let thread = Thread { [handle, shared = self] in shared.run(handle) }
+        thread.name = "palisade.http.curl"
+        thread.start()
+    }
+
+    /// Queues a transfer; its completion runs on the curl thread when it ends.
+    func submit(_ spec: CurlTransferSpec, completion: @escaping @Sendable (CurlOutcome?) -> Void) -> CurlTransfer {
+        let transfer = CurlTransfer(spec: spec, completion: completion)
+        let accepted = shared.withLock { shared -> Bool in
+            guard !shared.stopping else { return false }
+            shared.queued.append(transfer)
+            return true
+        }
+        if accepted { curl_multi_wakeup(handle.pointer) } else { transfer.finish(nil) }
+        return transfer
+    }
+
+    /// Stops a transfer; its completion runs with nil.
+    func cancel(_ transfer: CurlTransfer) {
+        shared.withLock { $0.cancelled.append(ObjectIdentifier(transfer)) }
+        curl_multi_wakeup(handle.pointer)
+    }
+
+    /// Ends the thread; transfers still running complete with nil.
+    func shutdown() {
+        shared.withLock { $0.stopping = true }
+        curl_multi_wakeup(handle.pointer)
+    }
+
+    private func run(_ handle: Handle) {
+        let multi = handle.pointer
+        var active: [ObjectIdentifier: CurlTransfer] = [:]
+        var byEasy: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+        func remove(_ transfer: CurlTransfer, outcome: CurlOutcome?) {
+            curl_multi_remove_handle(multi, transfer.easy)
+            active.removeValue(forKey: ObjectIdentifier(transfer))
+            byEasy.removeValue(forKey: transfer.easy)
+            transfer.finish(outcome)
+        }
+        while true {
+            let (queued, cancelled, stopping) = shared.withLock { shared in
+                defer {
+                    shared.queued.removeAll()
+                    shared.cancelled.removeAll()
+                }
+                return (shared.queued, shared.cancelled, shared.stopping)
+            }
+            for transfer in queued {
+                if curl_multi_add_handle(multi, transfer.easy) == CURLM_OK {
+                    active[ObjectIdentifier(transfer)] = transfer
+                    byEasy[transfer.easy] = transfer
+                } else {
+                    transfer.finish(nil)
+                }
+            }
+            for id in cancelled {
+                if let transfer = active[id] { remove(transfer, outcome: nil) }
+            }
+            if stopping {
+                for transfer in Array(active.values) { remove(transfer, outcome: nil) }
+                curl_multi_cleanup(multi)
+                return
+            }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let message = curl_multi_info_read(multi, &left) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let transfer = byEasy[easy] else { continue }
+                let code = message.pointee.data.result
+                remove(transfer, outcome: transfer.outcome(code: code))
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+    }
+}
+
+/// One transfer's easy handle and the buffers its callbacks fill.
+///
+/// Built on the submitting thread, then touched only by the curl thread until `finish`, which frees
+/// the handle: one owner at a time, never two at once.
+final class CurlTransfer: @unchecked Sendable {
+    let easy: UnsafeMutableRawPointer
+    private let completion: @Sendable (CurlOutcome?) -> Void
+    private let maxBodySize: Int
+    private var body: [UInt8] = []
+    private var headerLines: [String] = []
+    private var tooLarge = false
+    private var finished = false
+    private var lists: [UnsafeMutablePointer<curl_slist>] = []
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    init(spec: CurlTransferSpec, completion: @escaping @Sendable (CurlOutcome?) -> Void) {
+        easy = curl_easy_init()!
+        self.completion = completion
+        maxBodySize = spec.maxBodySize
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        func long(_ option: CURLoption, _ value: Int) { _ = palisade_curl_setopt_long(easy, option, value) }
+        func string(_ option: CURLoption, _ value: String?) { _ = palisade_curl_setopt_string(easy, option, value) }
+        string(CURLOPT_URL, spec.url)
+        string(CURLOPT_PROTOCOLS_STR, "https")
+        string(CURLOPT_PROXY, "")
+        long(CURLOPT_NOSIGNAL, 1)
+        long(CURLOPT_FOLLOWLOCATION, 0)
+        long(CURLOPT_SSL_VERIFYPEER, 1)
+        long(CURLOPT_SSL_VERIFYHOST, 2)
+        long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        long(CURLOPT_PIPEWAIT, 1)
+        long(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(spec.connectTimeout))
+        long(CURLOPT_TIMEOUT_MS, Self.milliseconds(spec.timeout))
+        long(CURLOPT_MAXFILESIZE, spec.maxBodySize)
+        string(CURLOPT_USERAGENT, spec.userAgent)
+        if let caFile = spec.caFile {
+            string(CURLOPT_CAINFO, caFile)
+            string(CURLOPT_CAPATH, nil)
+        }
+        _ = palisade_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        if let resolve = curl_slist_append(nil, spec.pinnedAddresses) {
+            lists.append(resolve)
+            _ = palisade_curl_setopt_pointer(easy, CURLOPT_RESOLVE, resolve)
+        }
+        var headers: UnsafeMutablePointer<curl_slist>?
+        for header in spec.headers { headers = curl_slist_append(headers, header) }
+        if let headers {
+            lists.append(headers)
+            _ = palisade_curl_setopt_pointer(easy, CURLOPT_HTTPHEADER, headers)
+        }
+        if spec.method == .post {
+            long(CURLOPT_POST, 1)
+            long(CURLOPT_POSTFIELDSIZE, spec.body.count)
+            spec.body.withUnsafeBytes { bytes in
+                _ = palisade_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(errorBuffer)))
+            }
+        }
+        _ = palisade_curl_setopt_write_function(easy, CURLOPT_WRITEFUNCTION, curlWriteBody)
+        _ = palisade_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+        _ = palisade_curl_setopt_write_function(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader)
+        _ = palisade_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+    }
+
+    fileprivate func append(body data: UnsafeRawBufferPointer) -> Bool {
+        guard body.count + data.count <= maxBodySize else {
+            tooLarge = true
+            return false
+        }
+        body.append(contentsOf: data)
+        return true
+    }
+
+    fileprivate func append(header data: UnsafeRawBufferPointer) {
+        let line = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // A new status line starts a new response (after 100 Continue, say): keep only the last one's.
+        if line.hasPrefix("HTTP/") { headerLines.removeAll() }
+        if !line.isEmpty, headerLines.count < 200 { headerLines.append(line) }
+    }
+
+    func outcome(code: CURLcode) -> CurlOutcome {
+        var status = 0, version = 0, verify = 0
+        var ip: UnsafePointer<CChar>?
+        var redirect: UnsafePointer<CChar>?
+        _ = palisade_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        _ = palisade_curl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        _ = palisade_curl_getinfo_long(easy, CURLINFO_SSL_VERIFYRESULT, &verify)
+        _ = palisade_curl_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ip)
+        _ = palisade_curl_getinfo_string(easy, CURLINFO_REDIRECT_URL, &redirect)
+        let headers = headerLines.dropFirst().compactMap { line -> (name: String, value: String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        let message = String(cString: errorBuffer)
+        return CurlOutcome(
+            code: code, message: message.isEmpty ? String(cString: curl_easy_strerror(code)) : message,
+            status: status, headers: headers, body: body, primaryIP: ip.map { String(cString: $0) } ?? "",
+            httpVersion: version, verifyResult: verify, redirectURL: redirect.map { String(cString: $0) }, bodyTooLarge: tooLarge
+        )
+    }
+
+    /// Frees the handle and reports; runs once.
+    func finish(_ outcome: CurlOutcome?) {
+        guard !finished else { return }
+        finished = true
+        curl_easy_cleanup(easy)
+        lists.forEach { curl_slist_free_all($0) }
+        errorBuffer.deallocate()
+        completion(outcome)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+private let curlWriteBody: palisade_curl_write_callback = { data, size, count, context in
+    guard let context else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    return transfer.append(body: UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+}
+
+private let curlWriteHeader: palisade_curl_write_callback = { data, size, count, context in
+    guard let context else { return 0 }
+    Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().append(header: UnsafeRawBufferPointer(start: data, count: size * count))
+    return size * count
+}

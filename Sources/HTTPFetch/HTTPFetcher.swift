@@ -1,0 +1,195 @@
+import CCurl
+import Core
+import DNS
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// Palisade's one answer to "what does this HTTPS URL serve, from the right host?".
+///
+/// Every request resolves its host with the `DNS` library and pins libcurl to exactly those addresses,
+/// so the connection goes where DNSSEC said (or, for an insecure name, where plain DNS said), never
+/// through the system resolver or a proxy from the environment. TLS is always verified against the
+/// configured CA file or the system store, with the host name checked. Redirects are refused unless the
+/// request allows them, and each target is resolved and pinned in turn. Bodies are limited while they
+/// are read. Many requests run at once over one libcurl multi handle (see `CurlMulti`).
+public final class HTTPFetcher: Sendable {
+    public let configuration: HTTPFetchConfiguration
+    private let resolver: DNSResolver
+    private let multi: CurlMulti
+    private let logger: Logger
+
+    public init(configuration: HTTPFetchConfiguration, resolver: DNSResolver, logger: Logger) throws {
+        if let caFile = configuration.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw HTTPFetchConfigurationError(message: "http.caFile: cannot read \(caFile)")
+        }
+        self.configuration = configuration
+        self.resolver = resolver
+        self.logger = logger
+        multi = CurlMulti(maxConnections: configuration.maxConnections)
+    }
+
+    public convenience init(_ config: PalisadeConfiguration, resolver: DNSResolver, logger: Logger) throws {
+        try self.init(configuration: HTTPFetchConfiguration(config), resolver: resolver, logger: logger)
+    }
+
+    deinit { multi.shutdown() }
+
+    /// Fetches `request`. Any HTTP status is a response; no response at all is an `HTTPFetchError`
+    /// (or `CancellationError` when the task is cancelled).
+    public func fetch(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let started = ContinuousClock.now
+        do {
+            let response = try await follow(request)
+            HTTPFetchMetrics.record(result: "\(response.status / 100)xx", duration: ContinuousClock.now - started)
+            return response
+        } catch let error as HTTPFetchError {
+            HTTPFetchMetrics.record(result: error.metricLabel, duration: ContinuousClock.now - started)
+            logger.info("HTTPS fetch failed", metadata: ["http.url": "\(request.url.absoluteString)", "error": "\(error)"])
+            throw error
+        }
+    }
+
+    private func follow(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var url = request.url
+        var redirectsLeft = request.maxRedirects
+        while true {
+            guard url.scheme?.lowercased() == "https", let host = url.host(percentEncoded: false), !host.isEmpty,
+                  url.user == nil, url.password == nil else {
+                throw HTTPFetchError.invalidURL(url.absoluteString)
+            }
+            let port = url.port ?? 443
+            let (addresses, security) = try await resolve(host)
+            let pinned = addresses.map { $0.isIPv6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")
+            let spec = CurlTransferSpec(
+                url: url.absoluteString, method: request.method,
+                headers: request.headers.map { "\($0.name): \($0.value)" } + (request.method == .post ? ["Expect:"] : []),
+                body: request.body, pinnedAddresses: "\(host):\(port):\(pinned)", caFile: configuration.caFile,
+                userAgent: configuration.userAgent, connectTimeout: request.connectTimeout ?? configuration.connectTimeout,
+                timeout: request.timeout ?? configuration.timeout, maxBodySize: request.maxBodySize ?? configuration.maxBodySize
+            )
+            let outcome = try await perform(spec)
+            try check(outcome, host: host, spec: spec)
+            if (300...399).contains(outcome.status), let location = outcome.redirectURL {
+                guard redirectsLeft > 0, request.method == .get, let next = URL(string: location) else {
+                    throw HTTPFetchError.redirectRefused(location: location)
+                }
+                redirectsLeft -= 1
+                url = next
+                continue
+            }
+            return HTTPResponse(
+                status: outcome.status, headers: outcome.headers, body: outcome.body, url: url,
+                address: IPAddress(outcome.primaryIP) ?? addresses[0], addressSecurity: security,
+                httpVersion: outcome.httpVersion == 3 ? "2" : outcome.httpVersion == 4 ? "3" : "1.1"
+            )
+        }
+    }
+
+    private func resolve(_ host: String) async throws -> ([IPAddress], DNSSecurity) {
+        if let literal = IPAddress(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) { return ([literal], .insecure) }
+        let name: DNSName
+        do { name = try DNSName(host) } catch { throw HTTPFetchError.invalidURL(host) }
+        let found: DNSAddresses
+        do {
+            found = try await resolver.addresses(of: name)
+        } catch let error as DNSError {
+            throw HTTPFetchError.dnsFailure(host: host, reason: "\(error)")
+        }
+        if let failure = found.failure { throw HTTPFetchError.dnsFailure(host: host, reason: failure) }
+        return (found.all, found.security)
+    }
+
+    private func perform(_ spec: CurlTransferSpec) async throws -> CurlOutcome {
+        let transfer = Mutex<CurlTransfer?>(nil)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CurlOutcome, any Error>) in
+                let submitted = multi.submit(spec) { outcome in
+                    if let outcome {
+                        continuation.resume(returning: outcome)
+                    } else {
+                        continuation.resume(throwing: Task.isCancelled ? CancellationError() as any Error
+                                                                        : HTTPFetchError.transferFailed("cancelled or shut down"))
+                    }
+                }
+                transfer.withLock { $0 = submitted }
+                if Task.isCancelled { multi.cancel(submitted) }
+            }
+        } onCancel: {
+            if let submitted = transfer.withLock({ $0 }) { multi.cancel(submitted) }
+        }
+    }
+
+    /// Turns libcurl's result into the error an operator can act on.
+    private func check(_ outcome: CurlOutcome, host: String, spec: CurlTransferSpec) throws {
+        let tried = spec.pinnedAddresses.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
+        switch outcome.code {
+        case CURLE_OK:
+            return
+        case CURLE_WRITE_ERROR where outcome.bodyTooLarge, CURLE_FILESIZE_EXCEEDED:
+            throw HTTPFetchError.tooLarge(limit: spec.maxBodySize)
+        case CURLE_OPERATION_TIMEDOUT:
+            if outcome.primaryIP.isEmpty || outcome.message.contains("Failed to connect") || outcome.message.contains("Connection timed out") {
+                throw HTTPFetchError.connectFailed(host: host, reason: "\(outcome.message) (addresses: \(tried))")
+            }
+            throw HTTPFetchError.timedOut(after: spec.timeout)
+        case CURLE_COULDNT_CONNECT:
+            throw HTTPFetchError.connectFailed(host: host, reason: "\(outcome.message) (addresses: \(tried))")
+        case CURLE_COULDNT_RESOLVE_HOST:
+            throw HTTPFetchError.dnsFailure(host: host, reason: outcome.message)
+        case CURLE_PEER_FAILED_VERIFICATION:
+            throw HTTPFetchError.tlsFailure(host: host, problem: Self.problem(verifyResult: outcome.verifyResult, message: outcome.message))
+        case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CIPHER, CURLE_SSL_CERTPROBLEM, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_CACERT_BADFILE:
+            throw HTTPFetchError.tlsFailure(host: host, problem: .handshakeFailed(outcome.message))
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            throw HTTPFetchError.invalidURL(spec.url)
+        default:
+            throw HTTPFetchError.transferFailed(outcome.message)
+        }
+    }
+
+    /// OpenSSL's verification codes (X509_V_ERR_*) and curl's own host-name check, as `TLSProblem`.
+    static func problem(verifyResult: Int, message: String) -> TLSProblem {
+        switch verifyResult {
+        case 10: return .expired
+        case 9: return .notYetValid
+        case 18, 19: return .selfSigned
+        case 2, 20, 21: return .untrustedIssuer
+        case 62: return .hostnameMismatch
+        default:
+            if message.contains("subject name") || message.contains("does not match target host") { return .hostnameMismatch }
+            return .other(message)
+        }
+    }
+}
+
+/// An `http.*` configuration the fetcher cannot use; names the setting.
+public struct HTTPFetchConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+extension HTTPFetchError {
+    var metricLabel: String {
+        switch self {
+        case .invalidURL: "invalid_url"
+        case .dnsFailure: "dns_failure"
+        case .connectFailed: "connect_failure"
+        case .tlsFailure: "tls_failure"
+        case .tooLarge: "too_large"
+        case .timedOut: "timed_out"
+        case .redirectRefused: "redirect_refused"
+        case .transferFailed: "transfer_failure"
+        }
+    }
+}
+
+/// Prometheus series for fetches: counts by result (status class or failure kind) and durations.
+enum HTTPFetchMetrics {
+    static func record(result: String, duration: Duration) {
+        Counter(label: "palisade_http_fetches_total", dimensions: [("result", result)]).increment()
+        Metrics.Timer(label: "palisade_http_fetch_duration_seconds").recordNanoseconds(
+            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+}

@@ -8,12 +8,12 @@ RUN_PORT   ?= 55432
 PG         := Deploy/local/pg.sh
 SWIFT      ?= swift
 # Debian packages the build and the tests need; `make deps` installs the missing ones (as root).
-# The test world (Deploy/local/world.sh) needs nsd, ldnsutils, nginx with njs, openssl, dig, curl and ss.
+# The test world (Deploy/local/world.sh) needs nsd, ldnsutils, unbound, nginx with njs, openssl, dig, curl and ss.
 DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgresql postgresql-contrib python3-venv \
-                dns-root-data nsd ldnsutils nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2
+                dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench clean
+.PHONY: run stop test deps build bench bench-network clean
 .SILENT:
 
 deps:
@@ -65,6 +65,10 @@ test: deps
 # Job-queue benchmark (release build) against the batched SKIP LOCKED limit and pgqueuer.
 bench: deps
 	Benchmarks/run-jobqueue.sh
+
+# DNS look-ups and HTTPS fetches per second against the test world, beside dig (via unbound) and curl.
+bench-network: deps
+	Benchmarks/run-network.sh
 
 clean:
 	$(PG) destroy $(LOCAL)/pg || true

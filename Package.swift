@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "platformctl",
             dependencies: [
-                "Core",
+                "Core", "DNS", "HTTPFetch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -86,6 +86,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/JobQueueBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "NetworkBenchmark",
+            dependencies: ["DNS", "HTTPFetch", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/NetworkBenchmark",
             swiftSettings: swiftSettings
         ),
         .target(name: "CoreTestSupport", dependencies: ["Core"], path: "Tests/CoreTestSupport", swiftSettings: swiftSettings),

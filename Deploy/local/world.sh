@@ -3,20 +3,23 @@
 # library that looks things up or fetches them.
 #
 #   world.sh start DIR    build the world in DIR (zones signed now, a CA and certificates issued now),
-#                         start nsd and nginx, wait until both answer, write DIR/world.env
-#   world.sh stop DIR     stop both; harmless if they are not running
-#   world.sh destroy DIR  stop and remove DIR
+#                         start nsd, unbound and nginx, wait until each answers, write DIR/world.env
+#   world.sh stop DIR     stop them; harmless if they are not running
+#   world.sh destroy DIR  stop them and remove DIR
 #
 # DNS: nsd serves palisade.example (signed; its KSK is the trust anchor in DIR/dns/anchor.ds) and its
-# children: secure (signed, DS in the parent), insecure (unsigned, no DS), expired (signatures expired in
-# 2020: bogus), broken (a record changed after signing: bogus) and dead (its server never answers); and
-# lame.example, sent to nsd, which does not serve it and answers REFUSED. A
-# delegation cannot carry a port, so the resolver is given stub zones (PALISADE_TEST_DNS_STUBS).
+# children: secure (signed, DS in the parent), insecure (unsigned, no DS), expired (signatures expired
+# in 2020: bogus), broken (a record changed after signing: bogus) and dead (its server never answers);
+# and lame.example, sent to nsd, which does not serve it and answers REFUSED. b1…b5000.bench.secure
+# carry TXT records for the look-up benchmark. A delegation cannot carry a port, so resolvers are given
+# stub zones (PALISADE_TEST_DNS_STUBS). An unbound daemon (validating, same stubs and anchor) listens
+# at PALISADE_TEST_DNS_FORWARDER, for forwarder mode and for dig.
 # HTTPS: nginx with the world's CA (DIR/https/ca.pem) serves www, wrong-host (another name's
 # certificate), lapsed (expired) and self-signed .secure.palisade.example, with a redirect, an echo
 # endpoint, a 2 MiB body with and without Content-Length, and a trickling body.
 # Everything listens on 127.0.0.1 on free ports picked at start.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 
 for fd in $(ls /proc/$$/fd); do
     if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
@@ -29,7 +32,7 @@ here=$(cd "$(dirname "$0")" && pwd)/world
 need() {
     for tool in "$@"; do
         command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
-            echo "world.sh: $tool not found (apt-get install nsd ldnsutils nginx libnginx-mod-http-js openssl bind9-dnsutils)" >&2
+            echo "world.sh: $tool not found (apt-get install nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2)" >&2
             exit 1
         }
     done
@@ -46,7 +49,7 @@ free_port() {
 
 stop() {
     [ -d "$dir" ] || return 0
-    for pidfile in "$dir/dns/nsd.pid" "$dir/https/nginx.pid"; do
+    for pidfile in "$dir/dns/nsd.pid" "$dir/dns/unbound.pid" "$dir/https/nginx.pid"; do
         if [ -s "$pidfile" ]; then
             local pid
             pid=$(cat "$pidfile")
@@ -62,6 +65,8 @@ sign_dns() {
     local dns=$dir/dns zone
     mkdir -p "$dns"
     cp "$here"/*.zone "$dns/"
+    # Distinct names for the uncached look-up benchmark (a wildcard could be answered from cache, RFC 8198).
+    for i in $(seq 1 5000); do echo "b$i.bench TXT \"benchmark $i\""; done >> "$dns/secure.palisade.example.zone"
     cd "$dns"
     # ldns-keygen prints the key's base name; the KSK gets a .ds file, used as the parent's DS.
     keys() { local ksk zsk; ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$1"); zsk=$(ldns-keygen -a ECDSAP256SHA256 "$1"); echo "$ksk $zsk"; }
@@ -104,6 +109,8 @@ server:
     verbosity: 1
     hide-version: yes
     refuse-any: yes
+    # No response-rate limiting: every query of the tests and benchmarks comes from 127.0.0.1.
+    rrl-ratelimit: 0
 remote-control:
     control-enable: no
 $zones
@@ -166,6 +173,36 @@ start_https() {
         "https://www.secure.palisade.example:$port/small.txt" -o /dev/null
 }
 
+# A validating unbound daemon with the same stub zones and anchor, for forwarder mode and for dig.
+start_forwarder() {
+    local dns=$dir/dns port=$1 stubs=$2 stub
+    {
+        echo "server:"
+        echo "    interface: 127.0.0.1"
+        echo "    port: $port"
+        echo "    do-not-query-localhost: no"
+        echo "    username: \"\""
+        echo "    chroot: \"\""
+        echo "    directory: \"$dns\""
+        echo "    pidfile: \"$dns/unbound.pid\""
+        echo "    use-syslog: no"
+        echo "    logfile: \"$dns/unbound.log\""
+        echo "    num-threads: 1"
+        echo "    trust-anchor-file: \"$dns/anchor.ds\""
+        echo "remote-control:"
+        echo "    control-enable: no"
+        IFS=, read -ra entries <<< "$stubs"
+        for stub in "${entries[@]}"; do
+            echo "stub-zone:"
+            echo "    name: ${stub%%=*}"
+            echo "    stub-addr: ${stub#*=}"
+        done
+    } > "$dns/unbound.conf"
+    unbound-checkconf "$dns/unbound.conf" >/dev/null
+    unbound -c "$dns/unbound.conf"
+    wait_for "unbound" dig -p "$port" @127.0.0.1 +time=1 +tries=1 palisade.example SOA
+}
+
 # wait_for NAME COMMAND...: until COMMAND succeeds (the server is up), at most 10 s.
 wait_for() {
     local name=$1; shift
@@ -179,7 +216,7 @@ wait_for() {
 
 case "$command" in
 start)
-    need nsd nsd-checkconf ldns-keygen ldns-signzone nginx openssl dig curl ss
+    need nsd nsd-checkconf ldns-keygen ldns-signzone unbound unbound-checkconf nginx openssl dig curl ss
     stop
     rm -rf "$dir"
     mkdir -p "$dir"
@@ -187,7 +224,10 @@ start)
     dns_port=$(free_port)
     dead_port=$(free_port)
     https_port=$(free_port)
-    while [ "$https_port" = "$dns_port" ] || [ "$dead_port" = "$dns_port" ] || [ "$dead_port" = "$https_port" ]; do https_port=$(free_port); dead_port=$(free_port); done
+    forwarder_port=$(free_port)
+    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" | sort -u | wc -l)" != 4 ]; do
+        dead_port=$(free_port); https_port=$(free_port); forwarder_port=$(free_port)
+    done
     sign_dns
     start_dns "$dns_port"
     issue_certificates
@@ -195,11 +235,13 @@ start)
     stubs="palisade.example=127.0.0.1@$dns_port"
     for zone in secure insecure expired broken; do stubs+=",$zone.palisade.example=127.0.0.1@$dns_port"; done
     stubs+=",dead.palisade.example=127.0.0.1@$dead_port,lame.example=127.0.0.1@$dns_port"
+    start_forwarder "$forwarder_port" "$stubs"
     cat > "$dir/world.env" <<EOF
 PALISADE_TEST_DNS_PORT=$dns_port
 PALISADE_TEST_DNS_DEAD_PORT=$dead_port
 PALISADE_TEST_DNS_ANCHOR=$dir/dns/anchor.ds
 PALISADE_TEST_DNS_STUBS=$stubs
+PALISADE_TEST_DNS_FORWARDER=127.0.0.1@$forwarder_port
 PALISADE_TEST_HTTPS_PORT=$https_port
 PALISADE_TEST_HTTPS_CA=$dir/https/ca.pem
 EOF

@@ -37,8 +37,8 @@ public final class DNSResolver: Sendable {
             try Self.checkTrustAnchorFile(file)
         }
         var options: [(String, String)] = [
-            ("msg-cache-size:", "\(max(1, configuration.cacheSizeMiB / 2))m"),
-            ("rrset-cache-size:", "\(max(1, configuration.cacheSizeMiB - configuration.cacheSizeMiB / 2))m"),
+            ("msg-cache-size:", "\(max(1, configuration.cacheMegabytes / 2))m"),
+            ("rrset-cache-size:", "\(max(1, configuration.cacheMegabytes - configuration.cacheMegabytes / 2))m"),
             // The reason a bogus answer failed is only collected at level 2; it goes to the operator.
             ("val-log-level:", "2"),
             ("use-syslog:", "no"),

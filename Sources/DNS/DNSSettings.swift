@@ -23,7 +23,7 @@ public enum DNSSettings {
         range: .milliseconds(100)...Duration.seconds(120)
     )
     public static let cacheSize = ConfigSetting.int(
-        "dns.cacheSizeMiB", default: 32, "Memory for unbound's message and RRset caches, in MiB (split evenly).", range: 1...4096
+        "dns.cacheMegabytes", default: 32, "Memory for unbound's message and RRset caches, in MiB (split evenly).", range: 1...4096
     )
     public static let answerCacheEntries = ConfigSetting.int(
         "dns.answerCacheEntries", default: 10_000, "Whole answers kept for their TTL in front of unbound; 0 turns this cache off.", range: 0...10_000_000
@@ -58,16 +58,16 @@ public struct DNSResolverConfiguration: Sendable {
     public var forwarders: [String]
     public var stubZones: [DNSStubZone]
     public var timeout: Duration
-    public var cacheSizeMiB: Int
+    public var cacheMegabytes: Int
     public var answerCacheEntries: Int
 
     public init(trustAnchorFiles: [String] = ["/usr/share/dns/root.key"], forwarders: [String] = [], stubZones: [DNSStubZone] = [],
-                timeout: Duration = .seconds(10), cacheSizeMiB: Int = 32, answerCacheEntries: Int = 10_000) {
+                timeout: Duration = .seconds(10), cacheMegabytes: Int = 32, answerCacheEntries: Int = 10_000) {
         self.trustAnchorFiles = trustAnchorFiles
         self.forwarders = forwarders
         self.stubZones = stubZones
         self.timeout = timeout
-        self.cacheSizeMiB = cacheSizeMiB
+        self.cacheMegabytes = cacheMegabytes
         self.answerCacheEntries = answerCacheEntries
     }
 
@@ -77,7 +77,7 @@ public struct DNSResolverConfiguration: Sendable {
             forwarders: DNSSettings.forwarders.read(config),
             stubZones: try DNSSettings.stubZones.read(config).map(DNSStubZone.init(parsing:)),
             timeout: DNSSettings.timeout.read(config),
-            cacheSizeMiB: DNSSettings.cacheSize.read(config),
+            cacheMegabytes: DNSSettings.cacheSize.read(config),
             answerCacheEntries: DNSSettings.answerCacheEntries.read(config)
         )
     }

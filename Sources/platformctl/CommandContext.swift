@@ -12,7 +12,7 @@ struct CommandContext {
     static func make(_ options: GlobalOptions) async throws -> CommandContext {
         let configuration: PalisadeConfiguration
         do {
-            configuration = try await PalisadeConfiguration.load(explicitFilePath: options.config, flags: options.settingFlags, schema: CoreSettings.schema)
+            configuration = try await PalisadeConfiguration.load(explicitFilePath: options.config, flags: options.settingFlags, schema: PlatformSettings.schema)
         } catch {
             throw Failure.configuration("\(error)")
         }

@@ -18,12 +18,12 @@ struct Config: AsyncParsableCommand {
             try await reporting {
                 let configuration: PalisadeConfiguration
                 do {
-                    configuration = try await PalisadeConfiguration.load(explicitFilePath: global.config, flags: global.settingFlags, schema: CoreSettings.schema)
+                    configuration = try await PalisadeConfiguration.load(explicitFilePath: global.config, flags: global.settingFlags, schema: PlatformSettings.schema)
                 } catch {
                     throw Failure.configuration("\(error)")
                 }
                 let environment = ProcessInfo.processInfo.environment
-                let values = CoreSettings.all.map { setting -> EffectiveSetting in
+                let values = PlatformSettings.all.map { setting -> EffectiveSetting in
                     EffectiveSetting(key: setting.key, value: setting.isSecret ? "(secret)" : effectiveValue(setting, configuration),
                                      source: configuration.source(of: setting, flags: global.settingFlags, environment: environment))
                 }
@@ -54,7 +54,7 @@ struct Config: AsyncParsableCommand {
 
         private func listKeys() throws {
             struct KeyDoc: Encodable { let key, type, defaultValue, environment, flag, summary: String }
-            let docs = CoreSettings.all.map {
+            let docs = PlatformSettings.all.map {
                 KeyDoc(key: $0.key, type: $0.kind.rawValue, defaultValue: $0.defaultDescription,
                        environment: ConfigSchema.environmentName($0.key), flag: ConfigSchema.flagName($0.key), summary: $0.summary)
             }

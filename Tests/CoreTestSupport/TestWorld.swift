@@ -8,6 +8,8 @@ public struct TestWorld: Sendable {
     public let trustAnchorFile: String
     /// `zone=address@port` entries for the resolver's stub zones.
     public let stubZones: [String]
+    /// `address@port` of a validating unbound daemon that knows the same zones, for forwarder mode.
+    public let forwarder: String
     public let httpsPort: Int
     public let certificateAuthorityFile: String
 
@@ -39,6 +41,7 @@ public struct TestWorld: Sendable {
             deadDNSPort: Int(try value("PALISADE_TEST_DNS_DEAD_PORT")) ?? 0,
             trustAnchorFile: try value("PALISADE_TEST_DNS_ANCHOR"),
             stubZones: try value("PALISADE_TEST_DNS_STUBS").split(separator: ",").map(String.init),
+            forwarder: try value("PALISADE_TEST_DNS_FORWARDER"),
             httpsPort: Int(try value("PALISADE_TEST_HTTPS_PORT")) ?? 0,
             certificateAuthorityFile: try value("PALISADE_TEST_HTTPS_CA")
         )

@@ -176,6 +176,25 @@ struct ResolverTests {
         #expect(try second.records() == first.records())
     }
 
+    @Test("Forwarder mode: answers come through another resolver and are still validated here")
+    func forwarder() async throws {
+        let world = try TestWorld.current()
+        let forwarding = try DNSResolver(
+            configuration: DNSResolverConfiguration(trustAnchorFiles: [world.trustAnchorFile], forwarders: [world.forwarder], timeout: .seconds(3)),
+            logger: Logger(label: "palisade.test.dns")
+        )
+        let secure = try await forwarding.txt("long.secure.palisade.example")
+        #expect(secure.security == .secure)
+        #expect(try secure.records().map(\.text) == ["part one, part two, part three"])
+        let insecure = try await forwarding.txt("insecure.palisade.example")
+        #expect(insecure.security == .insecure)
+        #expect(try insecure.records().map(\.text) == ["unsigned"])
+        // The forwarder validates too and withholds bogus data: still a failure here, never an empty answer.
+        let bogus = try await forwarding.txt("expired.palisade.example")
+        #expect(bogus.rcode == .serverFailure)
+        #expect(throws: DNSError.self) { try bogus.records() }
+    }
+
     @Test("A look-up that outlives dns.timeout fails as timed out")
     func timeout() async throws {
         let world = try TestWorld.current()

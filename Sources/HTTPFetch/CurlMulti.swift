@@ -217,7 +217,9 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     fileprivate func append(header data: UnsafeRawBufferPointer) {
-        let line = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var bytes = data[...]
+        while let last = bytes.last, last == 0x0D || last == 0x0A || last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
+        let line = String(decoding: bytes, as: UTF8.self)
         // A new status line starts a new response (after 100 Continue, say): keep only the last one's.
         if line.hasPrefix("HTTP/") { headerLines.removeAll() }
         if !line.isEmpty, headerLines.count < 200 { headerLines.append(line) }
@@ -233,8 +235,9 @@ final class CurlTransfer: @unchecked Sendable {
         _ = palisade_curl_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ip)
         _ = palisade_curl_getinfo_string(easy, CURLINFO_REDIRECT_URL, &redirect)
         let headers = headerLines.dropFirst().compactMap { line -> (name: String, value: String)? in
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            guard let colon = line.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            let value = line.utf8[line.utf8.index(after: colon)...].drop { $0 == 0x20 || $0 == 0x09 }
+            return (line[..<colon].lowercased(), String(decoding: value, as: UTF8.self))
         }
         let message = String(cString: errorBuffer)
         return CurlOutcome(

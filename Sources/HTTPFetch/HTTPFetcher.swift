@@ -88,7 +88,8 @@ public final class HTTPFetcher: Sendable {
     }
 
     private func resolve(_ host: String) async throws -> ([IPAddress], DNSSecurity) {
-        if let literal = IPAddress(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) { return ([literal], .insecure) }
+        let unbracketed = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if let literal = IPAddress(unbracketed) { return ([literal], .insecure) }
         let name: DNSName
         do { name = try DNSName(host) } catch { throw HTTPFetchError.invalidURL(host) }
         let found: DNSAddresses

@@ -273,8 +273,11 @@ public struct DNSAddresses: Sendable {
         return !withRecords.isEmpty && withRecords.allSatisfy { $0.0 == .secure } ? .secure : .insecure
     }
 
-    /// The reason there is no address to use, if there is none.
+    /// The reason there is no address to use, if there is none. A bogus answer for either family
+    /// fails the whole look-up: someone is tampering with the name, whatever the other family says.
     public var failure: String? {
+        if case .bogus = v4.security, case .failed(let reason) = v4.outcome { return reason }
+        if case .bogus = v6.security, case .failed(let reason) = v6.outcome { return reason }
         if case .failed(let reason) = v4.outcome, case .failed = v6.outcome { return reason }
         if all.isEmpty {
             if case .failed(let reason) = v4.outcome { return reason }

@@ -40,7 +40,8 @@ final class UnboundContext: Sendable {
 
     private let handle: Handle
     private let source: Source
-    private let closed = Atomic<Bool>(false)
+    /// Set by `close`. Held while calling into the context, so it cannot be freed under a call.
+    private let closed = Mutex<Bool>(false)
 
     /// Creates a configured, finalized context; a configuration unbound refuses is thrown here.
     init(trustAnchorFiles: [String], forwarders: [String], stubZones: [(zone: String, addresses: [String])],
@@ -85,10 +86,15 @@ final class UnboundContext: Sendable {
     /// Starts a query; `completion` runs once on the context's queue with the result, unless the query
     /// is cancelled first. Returns the query's ID for `cancel`.
     func resolve(name: String, type: UInt16, completion: Completion) throws(DNSError) -> Int32 {
-        guard !closed.load(ordering: .acquiring) else { throw .closed }
         var id: Int32 = 0
         let context = Unmanaged.passRetained(completion).toOpaque()
-        let code = ub_resolve_async(handle.pointer, name, Int32(type), 1 /* IN */, context, unboundCallback, &id)
+        let code = closed.withLock { closed -> Int32? in
+            closed ? nil : ub_resolve_async(handle.pointer, name, Int32(type), 1 /* IN */, context, unboundCallback, &id)
+        }
+        guard let code else {
+            Unmanaged<Completion>.fromOpaque(context).release()
+            throw .closed
+        }
         guard code == 0 else {
             Unmanaged<Completion>.fromOpaque(context).release()
             throw .resolver(String(cString: ub_strerror(code)))
@@ -99,7 +105,7 @@ final class UnboundContext: Sendable {
     /// Cancels a query. True if it was cancelled before its answer was delivered, in which case its
     /// completion will never run (and is released here); false if the answer is delivered or on its way.
     func cancel(_ id: Int32, completion: Completion) -> Bool {
-        guard ub_cancel(handle.pointer, id) == 0 else { return false }
+        guard closed.withLock({ closed in !closed && ub_cancel(handle.pointer, id) == 0 }) else { return false }
         Unmanaged.passUnretained(completion).release()
         return true
     }
@@ -107,8 +113,11 @@ final class UnboundContext: Sendable {
     /// Stops the resolver thread and frees the context. Queries still outstanding never complete: the
     /// caller fails them.
     func close() {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        source.source.cancel()
+        let wasOpen = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        if wasOpen { source.source.cancel() }
     }
 }
 

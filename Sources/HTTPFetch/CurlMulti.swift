@@ -74,25 +74,34 @@ final class CurlMulti: Sendable {
     /// Queues a transfer; its completion runs on the curl thread when it ends.
     func submit(_ spec: CurlTransferSpec, completion: @escaping @Sendable (CurlOutcome?) -> Void) -> CurlTransfer {
         let transfer = CurlTransfer(spec: spec, completion: completion)
+        // The wake-up is sent under the lock: the thread frees the handle only after it has seen
+        // `stopping` under the same lock, so a handle being woken is never a freed one.
         let accepted = shared.withLock { shared -> Bool in
             guard !shared.stopping else { return false }
             shared.queued.append(transfer)
+            curl_multi_wakeup(handle.pointer)
             return true
         }
-        if accepted { curl_multi_wakeup(handle.pointer) } else { transfer.finish(nil) }
+        if !accepted { transfer.finish(nil) }
         return transfer
     }
 
     /// Stops a transfer; its completion runs with nil.
     func cancel(_ transfer: CurlTransfer) {
-        shared.withLock { $0.cancelled.append(ObjectIdentifier(transfer)) }
-        curl_multi_wakeup(handle.pointer)
+        shared.withLock { shared in
+            guard !shared.stopping else { return }
+            shared.cancelled.append(ObjectIdentifier(transfer))
+            curl_multi_wakeup(handle.pointer)
+        }
     }
 
     /// Ends the thread; transfers still running complete with nil.
     func shutdown() {
-        shared.withLock { $0.stopping = true }
-        curl_multi_wakeup(handle.pointer)
+        shared.withLock { shared in
+            guard !shared.stopping else { return }
+            shared.stopping = true
+            curl_multi_wakeup(handle.pointer)
+        }
     }
 
     private func run(_ handle: Handle) {

@@ -69,7 +69,13 @@ public final class HTTPFetcher: Sendable {
                 userAgent: configuration.userAgent, connectTimeout: request.connectTimeout ?? configuration.connectTimeout,
                 timeout: request.timeout ?? configuration.timeout, maxBodySize: request.maxBodySize ?? configuration.maxBodySize
             )
-            let outcome = try await perform(spec)
+            let outcome: CurlOutcome
+            do {
+                outcome = try await perform(spec)
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                throw error
+            }
             try check(outcome, host: host, spec: spec)
             if (300...399).contains(outcome.status), let location = outcome.redirectURL {
                 guard redirectsLeft > 0, request.method == .get, let next = URL(string: location) else {
@@ -110,8 +116,7 @@ public final class HTTPFetcher: Sendable {
                     if let outcome {
                         continuation.resume(returning: outcome)
                     } else {
-                        continuation.resume(throwing: Task.isCancelled ? CancellationError() as any Error
-                                                                        : HTTPFetchError.transferFailed("cancelled or shut down"))
+                        continuation.resume(throwing: HTTPFetchError.transferFailed("cancelled, or the fetcher was shut down"))
                     }
                 }
                 transfer.withLock { $0 = submitted }

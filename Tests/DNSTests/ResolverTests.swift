@@ -195,6 +195,24 @@ struct ResolverTests {
         #expect(throws: DNSError.self) { try bogus.records() }
     }
 
+    @Test("Cancelling the task abandons the look-up")
+    func cancellation() async throws {
+        let world = try TestWorld.current()
+        let silent = try SilentUDPServer()
+        defer { silent.close() }
+        let patient = try DNSResolver(
+            configuration: DNSResolverConfiguration(
+                trustAnchorFiles: [world.trustAnchorFile],
+                stubZones: [DNSStubZone(zone: "palisade.example", address: "127.0.0.1@\(silent.port)")],
+                timeout: .seconds(60)
+            ),
+            logger: Logger(label: "palisade.test.dns")
+        )
+        let lookup = Task { try await patient.txt("cancelled.palisade.example") }
+        lookup.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await lookup.value }
+    }
+
     @Test("A look-up that outlives dns.timeout fails as timed out")
     func timeout() async throws {
         let world = try TestWorld.current()

@@ -126,6 +126,15 @@ struct FetchTests {
         #expect(await failure(request) == .timedOut(after: .milliseconds(500)))
     }
 
+    @Test("Cancelling the task stops the transfer")
+    func cancellation() async {
+        var request = HTTPRequest.get(url("www", "/slow.bin"))
+        request.timeout = .seconds(60)
+        let fetch = Task { [fetcher] in try await fetcher.fetch(request) }
+        fetch.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await fetch.value }
+    }
+
     @Test("A port nothing listens on is a connect failure")
     func connectRefused() async {
         let request = HTTPRequest.get(URL(string: "https://www.secure.palisade.example:\(world.deadDNSPort)/")!)

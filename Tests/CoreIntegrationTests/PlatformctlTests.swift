@@ -37,6 +37,17 @@ struct PlatformctlTests {
         #expect(try JSONDecoder().decode([QueueStatistics].self, from: Data(stats.output.utf8)).first?.ready == 1)
     }
 
+    @Test("the example configuration in Deploy/ passes config check, library sections included")
+    func exampleIsValid() async throws {
+        let example = TestDatabase.repositoryRoot.appendingPathComponent("Deploy/palisade.example.yaml").path
+        let check = try await platformctl(["config", "check", "--config", example], databaseURL: nil)
+        #expect(check.status == 0)
+        #expect(check.output.contains("configuration is valid"))
+        for key in ["database.maxConnections", "jobs.lease", "dns.trustAnchorFiles", "dns.timeout", "http.maxBodySize"] {
+            #expect(check.output.contains(key), "config check does not list \(key)")
+        }
+    }
+
     @Test("a bad configuration exits 3, an unreachable database 4, a changed migration 6")
     func failureExitCodes() async throws {
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-bad-\(UUID().uuidString.prefix(8)).yaml").path

@@ -103,15 +103,6 @@ struct ConfigurationTests {
         #expect(ConfigSchema.flagName("database.maxConnections") == "--database-max-connections")
     }
 
-    @Test("the example configuration in Deploy/ is valid")
-    func exampleIsValid() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let config = try await PalisadeConfiguration.load(explicitFilePath: root.appendingPathComponent("Deploy/palisade.example.yaml").path,
-                                                          environment: [:], schema: CoreSettings.schema)
-        for setting in CoreSettings.all { _ = (setting as? ConfigSetting<String>)?.read(config) }
-        try config.check()
-    }
-
     @Test("durations need a unit", arguments: [("250ms", Duration.milliseconds(250)), ("30s", .seconds(30)), ("5m", .seconds(300)), ("2h", .seconds(7200)), ("1d", .seconds(86_400))])
     func durations(text: String, value: Duration) {
         #expect(ConfigDuration.parse(text) == value)

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Core", targets: ["Core"]),
         .library(name: "DNS", targets: ["DNS"]),
         .library(name: "HTTPFetch", targets: ["HTTPFetch"]),
+        .library(name: "OpenPGP", targets: ["OpenPGP"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
     ],
     dependencies: [
@@ -67,6 +68,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OpenPGP",
+            dependencies: ["Core", "COpenSSL"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -128,6 +134,12 @@ let package = Package(
         .testTarget(
             name: "HTTPFetchTests",
             dependencies: ["HTTPFetch", "DNS", "Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenPGPTests",
+            dependencies: ["OpenPGP", "Core", "CoreTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShimTests", dependencies: ["CPalisadeShims", "CCurl", "COpenSSL", "CUnbound"]),

@@ -7,3 +7,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/crypto.h>
+
+/* EVP_PKEY_PUBLIC_KEY is a compound macro Swift cannot import. */
+static const int PALISADE_EVP_PKEY_PUBLIC_KEY = EVP_PKEY_PUBLIC_KEY;

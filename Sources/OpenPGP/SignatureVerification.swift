@@ -1,0 +1,71 @@
+/// Computes what a signature signs and checks it against a key, under a policy (RFC 9580 §5.2.4).
+enum SignatureVerification {
+    /// The data a signature covers, before its own hashed part.
+    enum Context {
+        /// Direct-key signatures and key revocations: the primary key.
+        case key(PublicKeyPacket)
+        /// Certifications and their revocations: the primary key and a User ID.
+        case userID(PublicKeyPacket, [UInt8])
+        /// Certifications of a User Attribute.
+        case userAttribute(PublicKeyPacket, [UInt8])
+        /// Subkey bindings, primary-key bindings and subkey revocations: the primary key and the subkey.
+        case subkey(PublicKeyPacket, PublicKeyPacket)
+    }
+
+    /// Why `signature` does not hold for `signer` over `context` at `time`, or nil when it does.
+    static func failure(of signature: SignaturePacket, by signer: PublicKeyPacket, over context: Context,
+                        at time: UInt32, policy: OpenPGPPolicy) -> String? {
+        if let critical = signature.unknownCriticalSubpacket { return "unknown critical subpacket \(critical)" }
+        guard let created = signature.creationTime else { return "no signature creation time" }
+        if created > time { return "made in the future" }
+        if created < signer.creationTime { return "older than the key that made it" }
+        if let expiry = signature.expirationSeconds, expiry > 0, UInt64(created) + UInt64(expiry) <= UInt64(time) { return "signature expired" }
+        if let reason = policy.rejection(of: signature.hashAlgorithm, madeAt: created) { return reason }
+        if let reason = policy.rejection(of: signer) { return reason }
+        guard signature.publicKeyAlgorithm == signer.algorithm else { return "made with another algorithm than the key's" }
+        if signer.version == 6 {
+            guard signature.version == 6 else { return "a v6 key's signature must be v6" }
+            guard signature.salt.count == OpenPGPPolicy.saltSize(for: signature.hashAlgorithm) else { return "salt of the wrong size" }
+        } else if signature.version != 4 {
+            return "a v4 key's signature must be v4"
+        }
+        guard let digest = digest(of: signature, over: context) else { return "\(signature.hashAlgorithm) is not available" }
+        guard Array(digest.prefix(2)) == signature.digestPrefix else { return "digest does not match" }
+        guard PublicKeyVerifier.verify(key: signer, hash: signature.hashAlgorithm, digest: digest, values: signature.values) else {
+            return "signature does not verify"
+        }
+        return nil
+    }
+
+    static func digest(of signature: SignaturePacket, over context: Context) -> [UInt8]? {
+        guard var digest = Digest(signature.hashAlgorithm) else { return nil }
+        if signature.version == 6 { digest.update(signature.salt) }
+        switch context {
+        case .key(let primary):
+            digest.update(primary.hashPrefix)
+            digest.update(primary.body)
+        case .userID(let primary, let value):
+            digest.update(primary.hashPrefix)
+            digest.update(primary.body)
+            digest.update([0xB4] + bigEndian32(value.count))
+            digest.update(value)
+        case .userAttribute(let primary, let value):
+            digest.update(primary.hashPrefix)
+            digest.update(primary.body)
+            digest.update([0xD1] + bigEndian32(value.count))
+            digest.update(value)
+        case .subkey(let primary, let subkey):
+            digest.update(primary.hashPrefix)
+            digest.update(primary.body)
+            digest.update(subkey.hashPrefix)
+            digest.update(subkey.body)
+        }
+        digest.update(signature.hashedPart)
+        digest.update([signature.version, 0xFF] + bigEndian32(signature.hashedPart.count))
+        return digest.finalize()
+    }
+
+    static func bigEndian32(_ value: Int) -> [UInt8] {
+        [UInt8(value >> 24 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+    }
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Makes the OpenPGP test fixtures with real tools: GnuPG 2.2 (gpg) and Sequoia (sq 0.27), plus pysequoia
+# (PyPI) for v6 keys, which neither of those makes. Run once; the outputs are committed beside this script.
+#
+#   Tests/OpenPGPTests/Fixtures/make-fixtures.sh
+#
+# Every key is made without a passphrase in a throw-away GnuPG home; only public certificates are kept.
+set -euo pipefail
+cd "$(dirname "$0")"
+export GNUPGHOME=$(mktemp -d)
+trap 'gpgconf --kill all >/dev/null 2>&1 || true; rm -rf "$GNUPGHOME"' EXIT
+gpg() { command gpg --batch --quiet --no-tty --pinentry-mode loopback --passphrase '' "$@"; }
+fpr() { gpg --with-colons --list-keys "$1" | awk -F: '/^fpr:/ { print $10; exit }'; }
+
+# RSA 3072 with two User IDs and an encryption subkey; certified by a third party (Carol).
+gpg --quick-gen-key 'Alice Example <alice@example.org>' rsa3072 default never
+alice=$(fpr alice@example.org)
+gpg --quick-add-uid "$alice" 'Alice at Work <alice@work.example>'
+gpg --quick-add-key "$alice" rsa3072 encr never
+gpg --quick-gen-key 'Carol Certifier <carol@example.net>' ed25519 default never
+gpg -u carol@example.net --quick-sign-key "$alice" 'Alice Example <alice@example.org>'
+gpg --export "$alice" > rsa-two-uids-certified.pgp
+
+# Ed25519 with a cv25519 encryption subkey and an Ed25519 signing subkey (a binding with a back-signature);
+# its address is the WKD draft's example, Joe.Doe@Example.ORG.
+gpg --quick-gen-key 'Joe Doe <Joe.Doe@Example.ORG>' ed25519 default never
+joe=$(fpr Joe.Doe@Example.ORG)
+gpg --quick-add-key "$joe" ed25519 sign never
+gpg --export "$joe" > ed25519-signing-subkey.pgp
+gpg --armor --export "$joe" > ed25519-signing-subkey.asc
+
+# Made in 2020 with a 30-day expiry: expired.
+gpg --faked-system-time 20200101T000000! --quick-gen-key 'Old Key <old@example.org>' ed25519 default 30d
+gpg --export old@example.org > expired.pgp
+
+# Revoked with the revocation certificate gpg writes at generation (reason: none given, so hard).
+gpg --quick-gen-key 'Revoked Key <revoked@example.org>' ed25519 default never
+revoked=$(fpr revoked@example.org)
+sed 's/^:-----/-----/' "$GNUPGHOME/openpgp-revocs.d/$revoked.rev" | gpg --import
+gpg --export "$revoked" > revoked.pgp
+
+# One User ID revoked, one kept.
+gpg --quick-gen-key 'Dave Current <dave@example.org>' ed25519 default never
+dave=$(fpr dave@example.org)
+gpg --quick-add-uid "$dave" 'Dave Former <dave@old.example>'
+gpg --quick-revoke-uid "$dave" 'Dave Former <dave@old.example>'
+gpg --export "$dave" > revoked-uid.pgp
+
+# The Ed25519 certificate with its signing subkey's binding signature corrupted (last byte flipped).
+python3 - ed25519-signing-subkey.pgp subkey-bad-binding.pgp <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+# Walk the packets (gpg writes legacy framing) and remember where the last signature ends.
+offset, last_signature_end = 0, None
+while offset < len(data):
+    header = data[offset]
+    tag = (header & 0x3F) if header & 0x40 else (header >> 2) & 0x0F
+    if header & 0x40:
+        first = data[offset + 1]
+        if first < 192: length, size = first, 1
+        elif first < 224: length, size = ((first - 192) << 8) + data[offset + 2] + 192, 2
+        else: length, size = int.from_bytes(data[offset + 2:offset + 6], "big"), 5
+    else:
+        size = {0: 1, 1: 2, 2: 4}[header & 3]
+        length = int.from_bytes(data[offset + 1:offset + 1 + size], "big")
+    end = offset + 1 + size + length
+    if tag == 2: last_signature_end = end
+    offset = end
+data[last_signature_end - 1] ^= 0x01
+open(sys.argv[2], "wb").write(bytes(data))
+PY
+
+# Sequoia: a cv25519 certificate, and one without any User ID.
+sq key generate --userid 'Bob Sequoia <bob@example.org>' --export bob.key
+sq key extract-cert bob.key > sq-cv25519.pgp
+sq key generate --export nouid.key
+sq key extract-cert nouid.key > sq-no-userid.pgp
+rm -f bob.key nouid.key bob.key.rev nouid.key.rev
+
+# v6 (RFC 9580) certificates from pysequoia 0.1.35 (PyPI), in a throw-away venv: two User IDs, signing
+# and encryption subkeys.
+venv=$(mktemp -d)
+python3 -m venv "$venv" && "$venv/bin/pip" install -q pysequoia==0.1.35
+"$venv/bin/python" - <<'PY'
+import warnings
+from pysequoia import Cert, Profile
+warnings.simplefilter("ignore")
+cert = Cert.generate(user_ids=["Vera Six <vera@example.org>", "Vera Elsewhere <vera@elsewhere.example>"], profile=Profile.RFC9580)
+open("v6-two-uids.asc", "w").write(str(cert))
+PY
+rm -rf "$venv"
+
+# rfc9580-a3-v6.asc is RFC 9580 Appendix A.3, the sample version 6 certificate, copied from the RFC.
+
+# A keyring: several certificates in one file.
+cat rsa-two-uids-certified.pgp ed25519-signing-subkey.pgp revoked-uid.pgp sq-cv25519.pgp > keyring.pgp
+echo "fixtures written"

@@ -53,7 +53,11 @@ stop() {
         if [ -s "$pidfile" ]; then
             local pid
             pid=$(cat "$pidfile")
-            kill "$pid" 2>/dev/null || true
+            # Only ours: a stale pidfile (after a reboot) may name an unrelated process.
+            case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
+                nsd|unbound|nginx) kill "$pid" 2>/dev/null || true ;;
+                *) rm -f "$pidfile"; continue ;;
+            esac
             # Wait for it to go, so the ports are free when we return.
             for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
             rm -f "$pidfile"

@@ -17,6 +17,10 @@ CURLcode palisade_curl_setopt_write_function(CURL *handle, CURLoption option, pa
     return curl_easy_setopt(handle, option, callback);
 }
 
+CURLcode palisade_curl_setopt_opensocket_function(CURL *handle, curl_opensocket_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
+}
+
 CURLcode palisade_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -8,12 +8,16 @@ public enum DNSSecurity: Sendable, Equatable, CustomStringConvertible {
     /// A chain of trust covers the name but the answer failed it: signatures expired, broken or
     /// missing. Unbound's reason is kept for the operator. Never use the data of a bogus answer.
     case bogus(reason: String)
+    /// There was no answer to validate (SERVFAIL, REFUSED, a malformed response): nothing is known
+    /// about the name's DNSSEC state. Never read this as insecure.
+    case indeterminate
 
     public var description: String {
         switch self {
         case .secure: "secure"
         case .insecure: "insecure"
         case .bogus(let reason): "bogus (\(reason))"
+        case .indeterminate: "indeterminate"
         }
     }
 }

@@ -17,6 +17,9 @@ public final class DNSResolver: Sendable {
     private let cache: DNSAnswerCache
     private let logger: Logger
     private let pending = Mutex<Pending>(Pending())
+    /// Calls into unbound happen here: `ub_resolve_async` writes to a pipe and can block when unbound
+    /// falls behind, which must never happen on a cooperative thread.
+    private let submissions = DispatchQueue(label: "palisade.dns.submit")
 
     private struct Pending: ~Copyable {
         var next: UInt64 = 0
@@ -33,6 +36,9 @@ public final class DNSResolver: Sendable {
     /// Starts unbound with `configuration`; a trust anchor, forwarder or stub it cannot use is a
     /// `DNSConfigurationError` naming the setting, so a misconfigured service stops at start-up.
     public init(configuration: DNSResolverConfiguration, logger: Logger) throws {
+        guard !configuration.trustAnchorFiles.isEmpty else {
+            throw DNSConfigurationError("dns.trustAnchorFiles is empty: Palisade always validates DNSSEC and needs at least one trust anchor")
+        }
         for file in configuration.trustAnchorFiles {
             try Self.checkTrustAnchorFile(file)
         }
@@ -102,7 +108,12 @@ public final class DNSResolver: Sendable {
         do {
             result = try await query(name, type: Record.type)
         } catch let error as DNSError {
-            DNSMetrics.record(type: Record.type, result: "timeout", cached: false, duration: ContinuousClock.now - started)
+            let label = switch error {
+            case .timedOut: "timeout"
+            case .closed: "closed"
+            case .resolver, .failed: "error"
+            }
+            DNSMetrics.record(type: Record.type, result: label, cached: false, duration: ContinuousClock.now - started)
             logger.info("DNS look-up failed", metadata: ["dns.name": "\(name)", "dns.type": "\(Record.type)", "error": "\(error)"])
             throw error
         }
@@ -139,12 +150,15 @@ public final class DNSResolver: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UnboundResult, any Error>) in
                 let completion = UnboundContext.Completion { [weak self] result in self?.finish(serial, with: result) }
                 pending.withLock { $0.lookups[serial] = Lookup(continuation: continuation, completion: completion) }
-                do throws(DNSError) {
-                    let id = try context.resolve(name: name.absolute, type: type.rawValue, completion: completion)
-                    pending.withLock { $0.lookups[serial]?.queryID = id }
-                } catch {
-                    finish(serial, with: .failure(error))
-                    return
+                submissions.async { [weak self, context] in
+                    // Abandoned (timed out, cancelled) before it was sent: do not send it.
+                    guard let self, self.pending.withLock({ $0.lookups[serial] != nil }) else { return }
+                    do throws(DNSError) {
+                        let id = try context.resolve(name: name.absolute, type: type.rawValue, completion: completion)
+                        self.pending.withLock { $0.lookups[serial]?.queryID = id }
+                    } catch {
+                        self.finish(serial, with: .failure(error))
+                    }
                 }
                 let timeout = configuration.timeout
                 let timer = Task { [weak self] in
@@ -174,7 +188,7 @@ public final class DNSResolver: Sendable {
         guard let lookup = pending.withLock({ $0.lookups.removeValue(forKey: serial) }) else { return }
         lookup.timer?.cancel()
         if let id = lookup.queryID, let completion = lookup.completion {
-            _ = context.cancel(id, completion: completion)
+            submissions.async { [context] in _ = context.cancel(id, completion: completion) }
         }
         lookup.continuation.resume(throwing: error)
     }
@@ -182,7 +196,7 @@ public final class DNSResolver: Sendable {
     // MARK: - Answers
 
     static func answer<Record: DNSRecord>(_ name: DNSName, from result: UnboundResult, ttl: UInt32, fromCache: Bool) -> DNSAnswer<Record> {
-        let security: DNSSecurity = result.bogus ? .bogus(reason: result.whyBogus ?? "validation failed") : result.secure ? .secure : .insecure
+        var security: DNSSecurity = result.bogus ? .bogus(reason: result.whyBogus ?? "validation failed") : result.secure ? .secure : .insecure
         var rcode = DNSResponseCode(result.rcode)
         var chain: [DNSName] = []
         let outcome: DNSOutcome<Record>
@@ -221,12 +235,16 @@ public final class DNSResolver: Sendable {
                 outcome = .failed(reason: "\(error)")
             }
         }
+        // Without an answer there was nothing to validate: say so rather than "insecure", which a DANE
+        // caller would read as "no DNSSEC here" (RFC 4033 §5's indeterminate).
+        if case .failed = outcome, security == .insecure { security = .indeterminate }
         return DNSAnswer(name: name, outcome: outcome, rcode: rcode, security: security, ttl: ttl, fromCache: fromCache, cnameChain: chain)
     }
 
     private static func metricResult<Record>(_ answer: DNSAnswer<Record>) -> String {
         switch (answer.security, answer.outcome) {
         case (.bogus, _): "bogus"
+        case (.indeterminate, _): "failed"
         case (_, .failed): "failed"
         case (_, .noSuchName): "nxdomain"
         case (_, .noRecords): "nodata"
@@ -250,9 +268,11 @@ public final class DNSResolver: Sendable {
         }
     }
 
+    /// Whether a server given as `address[@port]` (IPv6 possibly in brackets) is a loopback address.
     private static func isLoopback(_ server: String) -> Bool {
-        let host = server.split(separator: "@").first.map(String.init) ?? server
-        return host.hasPrefix("127.") || host == "::1"
+        var host = server.split(separator: "@").first.map(String.init) ?? server
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return IPAddress(host)?.isLoopback ?? false
     }
 }
 

@@ -26,7 +26,7 @@ public enum DNSSettings {
         "dns.cacheMegabytes", default: 32, "Memory for unbound's message and RRset caches, in MiB (split evenly).", range: 1...4096
     )
     public static let answerCacheEntries = ConfigSetting.int(
-        "dns.answerCacheEntries", default: 10_000, "Whole answers kept for their TTL in front of unbound; 0 turns this cache off.", range: 0...10_000_000
+        "dns.answerCacheEntries", default: 10_000, "Whole answers kept for their TTL in front of unbound; 0 turns this cache off.", range: 0...1_000_000
     )
 
     public static let all: [any AnyConfigSetting] = [trustAnchorFiles, forwarders, stubZones, timeout, cacheSize, answerCacheEntries]

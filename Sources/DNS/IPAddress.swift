@@ -30,6 +30,24 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var isIPv6: Bool { if case .v6 = self { true } else { false } }
 
+    /// The address in network byte order: 4 or 16 octets.
+    public var bytes: [UInt8] {
+        switch self {
+        case let .v4(a, b, c, d): [a, b, c, d]
+        case let .v6(octets): octets
+        }
+    }
+
+    /// 127.0.0.0/8, ::1, or an IPv4-mapped loopback address (::ffff:127.x.y.z).
+    public var isLoopback: Bool {
+        switch self {
+        case let .v4(a, _, _, _): return a == 127
+        case let .v6(octets):
+            if octets == [UInt8](repeating: 0, count: 15) + [1] { return true }
+            return octets.prefix(10).allSatisfy { $0 == 0 } && octets[10] == 0xFF && octets[11] == 0xFF && octets[12] == 127
+        }
+    }
+
     /// Canonical text: dotted quad, or RFC 5952 IPv6 (as `inet_ntop` writes it).
     public var description: String {
         switch self {

@@ -9,8 +9,10 @@ struct CurlTransferSpec: Sendable {
     let method: HTTPRequest.Method
     let headers: [String]
     let body: [UInt8]
-    /// `host:port:address[,address…]`: the only addresses curl may connect to.
+    /// `host:port:address[,address…]`: where curl is to connect.
     let pinnedAddresses: String
+    /// The addresses (4 or 16 octets each) a socket may be opened to; any other is refused.
+    let allowedAddresses: [[UInt8]]
     let caFile: String?
     let userAgent: String
     let connectTimeout: Duration
@@ -50,8 +52,9 @@ final class CurlMulti: Sendable {
 
     private struct Shared: ~Copyable {
         var queued: [CurlTransfer] = []
-        var cancelled: [ObjectIdentifier] = []
+        var cancelled: [UInt64] = []
         var stopping = false
+        var nextSerial: UInt64 = 0
     }
 
     private let handle: Handle
@@ -73,7 +76,11 @@ final class CurlMulti: Sendable {
 
     /// Queues a transfer; its completion runs on the curl thread when it ends.
     func submit(_ spec: CurlTransferSpec, completion: @escaping @Sendable (CurlOutcome?) -> Void) -> CurlTransfer {
-        let transfer = CurlTransfer(spec: spec, completion: completion)
+        let serial = shared.withLock { shared in
+            shared.nextSerial += 1
+            return shared.nextSerial
+        }
+        let transfer = CurlTransfer(serial: serial, spec: spec, completion: completion)
         // The wake-up is sent under the lock: the thread frees the handle only after it has seen
         // `stopping` under the same lock, so a handle being woken is never a freed one.
         let accepted = shared.withLock { shared -> Bool in
@@ -86,11 +93,12 @@ final class CurlMulti: Sendable {
         return transfer
     }
 
-    /// Stops a transfer; its completion runs with nil.
+    /// Stops a transfer if it is still running; its completion runs with nil. Transfers are named by
+    /// serial number, so a late cancel can never hit a later transfer.
     func cancel(_ transfer: CurlTransfer) {
         shared.withLock { shared in
             guard !shared.stopping else { return }
-            shared.cancelled.append(ObjectIdentifier(transfer))
+            shared.cancelled.append(transfer.serial)
             curl_multi_wakeup(handle.pointer)
         }
     }
@@ -106,11 +114,11 @@ final class CurlMulti: Sendable {
 
     private func run(_ handle: Handle) {
         let multi = handle.pointer
-        var active: [ObjectIdentifier: CurlTransfer] = [:]
+        var active: [UInt64: CurlTransfer] = [:]
         var byEasy: [UnsafeMutableRawPointer: CurlTransfer] = [:]
         func remove(_ transfer: CurlTransfer, outcome: CurlOutcome?) {
             curl_multi_remove_handle(multi, transfer.easy)
-            active.removeValue(forKey: ObjectIdentifier(transfer))
+            active.removeValue(forKey: transfer.serial)
             byEasy.removeValue(forKey: transfer.easy)
             transfer.finish(outcome)
         }
@@ -124,14 +132,14 @@ final class CurlMulti: Sendable {
             }
             for transfer in queued {
                 if curl_multi_add_handle(multi, transfer.easy) == CURLM_OK {
-                    active[ObjectIdentifier(transfer)] = transfer
+                    active[transfer.serial] = transfer
                     byEasy[transfer.easy] = transfer
                 } else {
                     transfer.finish(nil)
                 }
             }
-            for id in cancelled {
-                if let transfer = active[id] { remove(transfer, outcome: nil) }
+            for serial in cancelled {
+                if let transfer = active[serial] { remove(transfer, outcome: nil) }
             }
             if stopping {
                 for transfer in Array(active.values) { remove(transfer, outcome: nil) }
@@ -157,7 +165,9 @@ final class CurlMulti: Sendable {
 /// Built on the submitting thread, then touched only by the curl thread until `finish`, which frees
 /// the handle: one owner at a time, never two at once.
 final class CurlTransfer: @unchecked Sendable {
+    let serial: UInt64
     let easy: UnsafeMutableRawPointer
+    fileprivate let allowedAddresses: [[UInt8]]
     private let completion: @Sendable (CurlOutcome?) -> Void
     private let maxBodySize: Int
     private var body: [UInt8] = []
@@ -167,7 +177,9 @@ final class CurlTransfer: @unchecked Sendable {
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    init(spec: CurlTransferSpec, completion: @escaping @Sendable (CurlOutcome?) -> Void) {
+    init(serial: UInt64, spec: CurlTransferSpec, completion: @escaping @Sendable (CurlOutcome?) -> Void) {
+        self.serial = serial
+        allowedAddresses = spec.allowedAddresses
         easy = curl_easy_init()!
         self.completion = completion
         maxBodySize = spec.maxBodySize
@@ -193,7 +205,8 @@ final class CurlTransfer: @unchecked Sendable {
             string(CURLOPT_CAPATH, nil)
         }
         _ = palisade_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
-        if let resolve = curl_slist_append(nil, spec.pinnedAddresses) {
+        // "+" makes the entry expire like a resolved one instead of staying in the shared cache for ever.
+        if let resolve = curl_slist_append(nil, "+" + spec.pinnedAddresses) {
             lists.append(resolve)
             _ = palisade_curl_setopt_pointer(easy, CURLOPT_RESOLVE, resolve)
         }
@@ -210,6 +223,9 @@ final class CurlTransfer: @unchecked Sendable {
                 _ = palisade_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(errorBuffer)))
             }
         }
+        // The pin is enforced where the socket is made, not only by seeding curl's DNS cache.
+        _ = palisade_curl_setopt_opensocket_function(easy, curlOpenPinnedSocket)
+        _ = palisade_curl_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, me)
         _ = palisade_curl_setopt_write_function(easy, CURLOPT_WRITEFUNCTION, curlWriteBody)
         _ = palisade_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
         _ = palisade_curl_setopt_write_function(easy, CURLOPT_HEADERFUNCTION, curlWriteHeader)
@@ -282,4 +298,25 @@ private let curlWriteHeader: palisade_curl_write_callback = { data, size, count,
     guard let context else { return 0 }
     Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().append(header: UnsafeRawBufferPointer(start: data, count: size * count))
     return size * count
+}
+
+/// Opens a socket only to one of the transfer's pinned addresses; any other is refused (the transfer
+/// then fails to connect), so neither a cache miss nor a redirect can reach an address DNS did not give.
+private let curlOpenPinnedSocket: curl_opensocket_callback = { context, purpose, address in
+    guard let context, let address else { return CURL_SOCKET_BAD }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let family = address.pointee.family
+    // curl's `addr` field is the start of a socket address big enough for IPv6; read it in place.
+    let socketAddress = UnsafeRawPointer(address) + MemoryLayout<curl_sockaddr>.offset(of: \curl_sockaddr.addr)!
+    let octets: [UInt8]
+    switch family {
+    case AF_INET:
+        octets = withUnsafeBytes(of: socketAddress.loadUnaligned(as: sockaddr_in.self).sin_addr) { Array($0) }
+    case AF_INET6:
+        octets = withUnsafeBytes(of: socketAddress.loadUnaligned(as: sockaddr_in6.self).sin6_addr) { Array($0) }
+    default:
+        return CURL_SOCKET_BAD
+    }
+    guard transfer.allowedAddresses.contains(octets) else { return CURL_SOCKET_BAD }
+    return socket(family, address.pointee.socktype, address.pointee.protocol)
 }

@@ -53,7 +53,12 @@ public final class HTTPFetcher: Sendable {
 
     private func follow(_ request: HTTPRequest) async throws -> HTTPResponse {
         var url = request.url
+        var headers = request.headers
         var redirectsLeft = request.maxRedirects
+        // One deadline for the whole request: redirects and look-ups spend from it too.
+        let timeout = request.timeout ?? configuration.timeout
+        let deadline = ContinuousClock.now + timeout
+        let maxBodySize = min(request.maxBodySize ?? configuration.maxBodySize, configuration.maxBodySize)
         while true {
             guard url.scheme?.lowercased() == "https", let host = url.host(percentEncoded: false), !host.isEmpty,
                   url.user == nil, url.password == nil else {
@@ -61,13 +66,16 @@ public final class HTTPFetcher: Sendable {
             }
             let port = url.port ?? 443
             let (addresses, security) = try await resolve(host)
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .milliseconds(1) else { throw HTTPFetchError.timedOut(after: timeout) }
             let pinned = addresses.map { $0.isIPv6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")
             let spec = CurlTransferSpec(
                 url: url.absoluteString, method: request.method,
-                headers: request.headers.map { "\($0.name): \($0.value)" } + (request.method == .post ? ["Expect:"] : []),
-                body: request.body, pinnedAddresses: "\(host):\(port):\(pinned)", caFile: configuration.caFile,
-                userAgent: configuration.userAgent, connectTimeout: request.connectTimeout ?? configuration.connectTimeout,
-                timeout: request.timeout ?? configuration.timeout, maxBodySize: request.maxBodySize ?? configuration.maxBodySize
+                headers: headers.map { "\($0.name): \($0.value)" } + (request.method == .post ? ["Expect:"] : []),
+                body: request.body, pinnedAddresses: "\(host):\(port):\(pinned)", allowedAddresses: addresses.map(\.bytes),
+                caFile: configuration.caFile, userAgent: configuration.userAgent,
+                connectTimeout: min(request.connectTimeout ?? configuration.connectTimeout, remaining),
+                timeout: remaining, maxBodySize: maxBodySize
             )
             let outcome: CurlOutcome
             do {
@@ -76,11 +84,13 @@ public final class HTTPFetcher: Sendable {
                 if Task.isCancelled { throw CancellationError() }
                 throw error
             }
-            try check(outcome, host: host, spec: spec)
+            try check(outcome, host: host, spec: spec, timeout: timeout)
             if (300...399).contains(outcome.status), let location = outcome.redirectURL {
                 guard redirectsLeft > 0, request.method == .get, let next = URL(string: location) else {
                     throw HTTPFetchError.redirectRefused(location: location)
                 }
+                // The caller's headers were meant for the first host only.
+                if next.host(percentEncoded: false)?.lowercased() != host.lowercased() { headers = [] }
                 redirectsLeft -= 1
                 url = next
                 continue
@@ -88,8 +98,18 @@ public final class HTTPFetcher: Sendable {
             return HTTPResponse(
                 status: outcome.status, headers: outcome.headers, body: outcome.body, url: url,
                 address: IPAddress(outcome.primaryIP) ?? addresses[0], addressSecurity: security,
-                httpVersion: outcome.httpVersion == 3 ? "2" : outcome.httpVersion == 4 ? "3" : "1.1"
+                httpVersion: Self.httpVersion(outcome.httpVersion)
             )
+        }
+    }
+
+    /// CURLINFO_HTTP_VERSION's values: CURL_HTTP_VERSION_1_0 (1), 1_1 (2), 2_0 (3), 3 (30).
+    static func httpVersion(_ value: Int) -> String {
+        switch value {
+        case 1: "1.0"
+        case 3: "2"
+        case 30: "3"
+        default: "1.1"
         }
     }
 
@@ -128,7 +148,7 @@ public final class HTTPFetcher: Sendable {
     }
 
     /// Turns libcurl's result into the error an operator can act on.
-    private func check(_ outcome: CurlOutcome, host: String, spec: CurlTransferSpec) throws {
+    private func check(_ outcome: CurlOutcome, host: String, spec: CurlTransferSpec, timeout: Duration) throws {
         let tried = spec.pinnedAddresses.split(separator: ":", maxSplits: 2).last.map(String.init) ?? ""
         switch outcome.code {
         case CURLE_OK:
@@ -139,7 +159,7 @@ public final class HTTPFetcher: Sendable {
             if outcome.primaryIP.isEmpty || outcome.message.contains("Failed to connect") || outcome.message.contains("Connection timed out") {
                 throw HTTPFetchError.connectFailed(host: host, reason: "\(outcome.message) (addresses: \(tried))")
             }
-            throw HTTPFetchError.timedOut(after: spec.timeout)
+            throw HTTPFetchError.timedOut(after: timeout)
         case CURLE_COULDNT_CONNECT:
             throw HTTPFetchError.connectFailed(host: host, reason: "\(outcome.message) (addresses: \(tried))")
         case CURLE_COULDNT_RESOLVE_HOST:

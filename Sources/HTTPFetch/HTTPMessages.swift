@@ -11,11 +11,14 @@ public struct HTTPRequest: Sendable {
     /// Extra request headers, e.g. `Content-Type` for a POST.
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
-    /// Largest response body accepted; a larger one is an error, never truncated. nil: `http.maxBodySize`.
+    /// Largest response body accepted; a larger one is an error, never truncated. nil: `http.maxBodySize`,
+    /// which is also the most a request may ask for.
     public var maxBodySize: Int?
-    /// Redirects to follow (each target resolved and pinned like the first). 0 refuses any redirect.
+    /// Redirects to follow (each target resolved and pinned like the first, the caller's headers dropped
+    /// when the host changes). 0 refuses any redirect.
     public var maxRedirects: Int
     public var connectTimeout: Duration?
+    /// The whole request's deadline, look-ups and redirects included. nil: `http.timeout`.
     public var timeout: Duration?
 
     public init(method: Method = .get, url: URL, headers: [(name: String, value: String)] = [], body: [UInt8] = [],

@@ -48,8 +48,16 @@ struct ResolverConfigurationTests {
         #expect(throws: DNSConfigurationError.self) { try DNSStubZone(parsing: "example.org") }
         #expect(throws: DNSConfigurationError.self) { try DNSStubZone(parsing: "example.org=not-an-address") }
         #expect(try DNSStubZone(parsing: "example.org=127.0.0.1@5353") == DNSStubZone(zone: "example.org", address: "127.0.0.1@5353"))
-        let text = message(DNSResolverConfiguration(trustAnchorFiles: [], forwarders: ["127.0.0.1@notaport"]))
+        let anchor = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-anchor-\(UUID().uuidString)").path
+        try "example. IN DS 1 13 2 3AC02D5556E19EFDC1B3DEAF690B75F778BBA65072AF60B25645B775CDC199B5\n".write(toFile: anchor, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: anchor) }
+        let text = message(DNSResolverConfiguration(trustAnchorFiles: [anchor], forwarders: ["127.0.0.1@notaport"]))
         #expect(text?.hasPrefix("dns.forwarders: \"127.0.0.1@notaport\"") == true)
+    }
+
+    @Test("No trust anchor at all is refused: DNSSEC validation cannot be switched off")
+    func noAnchor() {
+        #expect(message(DNSResolverConfiguration(trustAnchorFiles: [])) == "dns.trustAnchorFiles is empty: Palisade always validates DNSSEC and needs at least one trust anchor")
     }
 
     @Test("The dns.* settings are read from a configuration file")

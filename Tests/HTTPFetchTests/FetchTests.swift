@@ -26,7 +26,7 @@ struct FetchTests {
         )
         fetcher = try HTTPFetcher(
             configuration: HTTPFetchConfiguration(caFile: world.certificateAuthorityFile, connectTimeout: .seconds(2), timeout: .seconds(5),
-                                                  maxBodySize: 1 << 20),
+                                                  maxBodySize: 4 << 20),
             resolver: resolver, logger: logger
         )
     }
@@ -110,13 +110,26 @@ struct FetchTests {
         #expect(response.url.absoluteString == location)
     }
 
-    @Test("A body over the limit is an error, with or without Content-Length")
+    @Test("A body over the limit is an error, with or without Content-Length; a request cannot raise the limit")
     func oversize() async throws {
-        #expect(await failure(.get(url("www", "/large.bin"))) == .tooLarge(limit: 1 << 20))
-        #expect(await failure(.get(url("www", "/stream"))) == .tooLarge(limit: 1 << 20))
+        #expect(await failure(.get(url("www", "/large.bin"), maxBodySize: 1 << 20)) == .tooLarge(limit: 1 << 20))
+        #expect(await failure(.get(url("www", "/stream"), maxBodySize: 1 << 20)) == .tooLarge(limit: 1 << 20))
         #expect(await failure(.get(url("www", "/small.txt"), maxBodySize: 10)) == .tooLarge(limit: 10))
-        let whole = try await fetcher.fetch(.get(url("www", "/large.bin"), maxBodySize: 4 << 20))
+        let whole = try await fetcher.fetch(.get(url("www", "/large.bin")))
         #expect(whole.body.count == 2 << 20)
+        // http.maxBodySize is the ceiling: a request asking for more gets no more.
+        let resolver = try DNSResolver(
+            configuration: DNSResolverConfiguration(trustAnchorFiles: [world.trustAnchorFile], stubZones: try world.stubZones.map(DNSStubZone.init(parsing:))),
+            logger: Logger(label: "palisade.test.http")
+        )
+        let strict = try HTTPFetcher(configuration: HTTPFetchConfiguration(caFile: world.certificateAuthorityFile, maxBodySize: 1 << 20),
+                                     resolver: resolver, logger: Logger(label: "palisade.test.http"))
+        do {
+            _ = try await strict.fetch(.get(url("www", "/large.bin"), maxBodySize: 4 << 20))
+            Issue.record("a request must not raise http.maxBodySize")
+        } catch let error as HTTPFetchError {
+            #expect(error == .tooLarge(limit: 1 << 20))
+        }
     }
 
     @Test("A body that trickles in past the timeout is timed out")
@@ -166,6 +179,13 @@ struct FetchTests {
             Issue.record("expected a DNS failure for a SERVFAIL name")
             return
         }
+    }
+
+    @Test("A host written with a trailing dot is fetched from its pinned address")
+    func trailingDot() async throws {
+        let response = try await fetcher.fetch(.get(URL(string: "https://www.secure.palisade.example.:\(world.httpsPort)/small.txt")!))
+        #expect(response.status == 200)
+        #expect(response.address == IPAddress("127.0.0.1"))
     }
 
     @Test("Only https URLs are fetched")

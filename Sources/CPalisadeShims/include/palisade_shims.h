@@ -19,6 +19,8 @@ CURLcode palisade_curl_setopt_pointer(CURL *handle, CURLoption option, void *val
 /* curl_easy_setopt for CURLOPT_WRITEFUNCTION / CURLOPT_HEADERFUNCTION. */
 typedef size_t (*palisade_curl_write_callback)(char *data, size_t size, size_t count, void *userdata);
 CURLcode palisade_curl_setopt_write_function(CURL *handle, CURLoption option, palisade_curl_write_callback callback);
+/* curl_easy_setopt for CURLOPT_OPENSOCKETFUNCTION. */
+CURLcode palisade_curl_setopt_opensocket_function(CURL *handle, curl_opensocket_callback callback);
 /* curl_easy_getinfo for values returned as long. */
 CURLcode palisade_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 /* curl_easy_getinfo for values returned as a C string owned by the handle. */

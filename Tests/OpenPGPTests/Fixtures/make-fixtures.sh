@@ -72,9 +72,9 @@ PY
 
 # Sequoia: a cv25519 certificate, and one without any User ID.
 sq key generate --userid 'Bob Sequoia <bob@example.org>' --export bob.key
-sq key extract-cert bob.key > sq-cv25519.pgp
+sq key extract-cert --binary bob.key > sq-cv25519.pgp
 sq key generate --export nouid.key
-sq key extract-cert nouid.key > sq-no-userid.pgp
+sq key extract-cert --binary nouid.key > sq-no-userid.pgp
 rm -f bob.key nouid.key bob.key.rev nouid.key.rev
 
 # v6 (RFC 9580) certificates from pysequoia 0.1.35 (PyPI), in a throw-away venv: two User IDs, signing

@@ -33,11 +33,43 @@ gpg --armor --export "$joe" > ed25519-signing-subkey.asc
 gpg --faked-system-time 20200101T000000! --quick-gen-key 'Old Key <old@example.org>' ed25519 default 30d
 gpg --export old@example.org > expired.pgp
 
-# Revoked with the revocation certificate gpg writes at generation (reason: none given, so hard).
+# Revoked with the revocation certificate gpg writes at generation (reason: none given, so hard); it has
+# an encryption subkey, and a copy has the revocation moved after the subkey (gpg 2.2 ignores it there).
 gpg --quick-gen-key 'Revoked Key <revoked@example.org>' ed25519 default never
 revoked=$(fpr revoked@example.org)
+gpg --quick-add-key "$revoked" cv25519 encr never
 sed 's/^:-----/-----/' "$GNUPGHOME/openpgp-revocs.d/$revoked.rev" | gpg --import
 gpg --export "$revoked" > revoked.pgp
+python3 - revoked.pgp revocation-after-subkeys.pgp <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+packets, offset = [], 0
+while offset < len(data):
+    header = data[offset]
+    size = {0: 1, 1: 2, 2: 4}[header & 3]
+    length = int.from_bytes(data[offset + 1:offset + 1 + size], "big")
+    end = offset + 1 + size + length
+    packets.append(data[offset:end])
+    offset = end
+# gpg writes the key revocation (signature type 0x20) straight after the primary key: move it to the end.
+revocation = next(p for p in packets[1:] if (p[0] >> 2) & 0x0F == 2 and p[1 + {0: 1, 1: 2, 2: 4}[p[0] & 3] + 1] == 0x20)
+packets.remove(revocation)
+open(sys.argv[2], "wb").write(b"".join(packets + [revocation]))
+PY
+
+# Every signing algorithm gpg 2.2 makes: DSA, ECDSA on the NIST and Brainpool curves.
+for algo in dsa2048 nistp256 nistp384 nistp521 brainpoolP256r1; do
+    gpg --quick-gen-key "Algo $algo <$algo@example.org>" "$algo" default never
+    gpg --export "$algo@example.org" > "algo-$algo.pgp"
+done
+
+# The policy: an RSA 1024 key (too short), and SHA-1 self-signatures made in 2019 (accepted) and now (refused).
+gpg --quick-gen-key 'Short Key <short@example.org>' rsa1024 default never
+gpg --export short@example.org > rsa1024.pgp
+gpg --faked-system-time 20190101T000000! --cert-digest-algo SHA1 --quick-gen-key 'Old SHA1 <sha1-2019@example.org>' ed25519 default never
+gpg --export sha1-2019@example.org > sha1-2019.pgp
+gpg --cert-digest-algo SHA1 --quick-gen-key 'New SHA1 <sha1-now@example.org>' ed25519 default never
+gpg --export sha1-now@example.org > sha1-now.pgp
 
 # One User ID revoked, one kept.
 gpg --quick-gen-key 'Dave Current <dave@example.org>' ed25519 default never

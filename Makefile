@@ -14,7 +14,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgre
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp fuzz clean
 .SILENT:
 
 deps:
@@ -70,6 +70,14 @@ bench: deps
 # DNS look-ups and HTTPS fetches per second against the test world, beside dig (via unbound) and curl.
 bench-network: deps
 	Benchmarks/run-network.sh
+
+# OpenPGP: parse, canonicalise and write a 10,000-certificate keyring, beside sq doing the same.
+bench-openpgp: deps
+	Benchmarks/run-openpgp.sh
+
+# libFuzzer with the address sanitizer: FUZZ_SECONDS per target (default 60).
+fuzz:
+	Fuzz/run.sh openpgp $${FUZZ_SECONDS:-60}
 
 clean:
 	$(PG) destroy $(LOCAL)/pg || true

@@ -100,6 +100,20 @@ let package = Package(
             path: "Benchmarks/NetworkBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "OpenPGPBenchmark",
+            dependencies: ["OpenPGP"],
+            path: "Benchmarks/OpenPGPBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        // libFuzzer target (Fuzz/run.sh builds it with coverage instrumentation, ASan and -DFUZZING); a normal build
+        // makes it a replayer of saved inputs.
+        .executableTarget(
+            name: "OpenPGPFuzzer",
+            dependencies: ["OpenPGP", "Core", "CPalisadeShims"],
+            path: "Fuzz/OpenPGPFuzzer",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+        ),
         .target(name: "CoreTestSupport", dependencies: ["Core"], path: "Tests/CoreTestSupport", swiftSettings: swiftSettings),
         .executableTarget(
             name: "palisade-test-worker",

@@ -5,6 +5,7 @@ extension ValidCertificate {
     /// revocations and direct-key signatures, each User ID with its self-signatures and revocations,
     /// each subkey with its bindings and revocations. Key revocations come straight after the primary
     /// key, where every implementation looks for them (gpg 2.2 ignores one placed after the subkeys).
+    /// With `userIDs` given (minimisation), only those User IDs and no User Attribute are written.
     public func packets(userIDs selected: [UserID]? = nil) -> [RawPacket] {
         func packet(_ tag: PacketTag, _ body: [UInt8]) -> RawPacket { RawPacket(tagNumber: tag.rawValue, body: body, offset: 0) }
         var packets = [packet(.publicKey, primaryKey.body)]
@@ -14,6 +15,13 @@ extension ValidCertificate {
             packets.append(packet(.userID, userID.value))
             packets += userID.revocations.map { packet(.signature, $0.body) }
             packets += userID.certifications.map { packet(.signature, $0.body) }
+        }
+        if selected == nil {
+            for attribute in userAttributes {
+                packets.append(packet(.userAttribute, attribute.value))
+                packets += attribute.revocations.map { packet(.signature, $0.body) }
+                packets += attribute.certifications.map { packet(.signature, $0.body) }
+            }
         }
         for subkey in subkeys {
             packets.append(packet(.publicSubkey, subkey.key.body))

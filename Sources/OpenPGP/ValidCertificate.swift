@@ -22,6 +22,14 @@ public struct ValidCertificate: Sendable {
         public var isPrimary: Bool { certifications.last?.isPrimaryUserID ?? false }
     }
 
+    /// A User Attribute (a photo, RFC 9580 §5.12) with its valid self-certifications. Kept in the
+    /// canonical certificate, never in a WKD-minimised one.
+    public struct UserAttribute: Sendable {
+        public let value: [UInt8]
+        public let certifications: [SignaturePacket]
+        public let revocations: [SignaturePacket]
+    }
+
     public struct Subkey: Sendable {
         public let key: PublicKeyPacket
         /// Valid bindings, oldest first; the last is in force.
@@ -69,6 +77,7 @@ public struct ValidCertificate: Sendable {
     public let directKeySignatures: [SignaturePacket]
     public let keyRevocations: [SignaturePacket]
     public let userIDs: [UserID]
+    public let userAttributes: [UserAttribute]
     public let subkeys: [Subkey]
     /// What was dropped and why, for logs and the keystore's answer to an upload.
     public let dropped: [String]
@@ -145,7 +154,17 @@ extension Certificate {
             }
             userIDs.append(.init(value: userID.value, certifications: certifications, revocations: userRevocations))
         }
-        if !userAttributes.isEmpty { dropped.append("\(userAttributes.count) User Attribute(s) not kept") }
+        var attributes: [ValidCertificate.UserAttribute] = []
+        for (index, attribute) in userAttributes.enumerated() {
+            let what = "User Attribute \(index + 1)"
+            let certifications = valid(attribute.signatures, [0x10, 0x11, 0x12, 0x13], .userAttribute(primary, attribute.value), what)
+            guard !certifications.isEmpty else {
+                dropped.append("\(what): no valid self-certification")
+                continue
+            }
+            attributes.append(.init(value: attribute.value, certifications: certifications,
+                                    revocations: valid(attribute.signatures, [0x30], .userAttribute(primary, attribute.value), what)))
+        }
         var subkeys: [ValidCertificate.Subkey] = []
         for subkey in self.subkeys {
             let what = "subkey \(subkey.key.fingerprint.hex)"
@@ -172,6 +191,6 @@ extension Certificate {
             subkeys.append(.init(key: subkey.key, bindings: bindings, revocations: subkeyRevocations))
         }
         return ValidCertificate(primaryKey: primary, directKeySignatures: direct, keyRevocations: revocations,
-                                userIDs: userIDs, subkeys: subkeys, dropped: dropped)
+                                userIDs: userIDs, userAttributes: attributes, subkeys: subkeys, dropped: dropped)
     }
 }

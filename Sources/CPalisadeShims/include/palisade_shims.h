@@ -31,6 +31,11 @@ CURLcode palisade_curl_getinfo_double(CURL *handle, CURLINFO info, double *value
 /* curl_multi_setopt for options that take a long. */
 CURLMcode palisade_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
+/* libFuzzer's driver, present only in binaries built with -sanitize=fuzzer (the Fuzz/ targets call it
+   from their main, since SwiftPM names an executable's entry point itself). */
+#include <stdint.h>
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
 /* OPENSSL_free is a macro over CRYPTO_free. */
 void palisade_openssl_free(void *pointer);
 

@@ -1,0 +1,30 @@
+// OpenPGP benchmark: parse a keyring, validate every certificate (verify every self-signature), and
+// write each canonical certificate out again; prints certificates per second.
+//
+//   OpenPGPBenchmark KEYRING [ROUNDS]
+import Foundation
+import OpenPGP
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2, let data = FileManager.default.contents(atPath: arguments[1]) else {
+    FileHandle.standardError.write(Data("usage: OpenPGPBenchmark KEYRING [ROUNDS]\n".utf8))
+    exit(64)
+}
+let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3
+let bytes = Array(data)
+let now = UInt32(Date().timeIntervalSince1970)
+for round in 1...rounds {
+    let start = ContinuousClock.now
+    let certificates = try Certificate.parse(bytes, limits: OpenPGPLimits(maximumInputSize: 1 << 30, maximumPackets: 10_000_000))
+    var written = 0
+    var userIDs = 0
+    for certificate in certificates {
+        let valid = certificate.validated(at: now)
+        userIDs += valid.userIDs.count
+        written += valid.serialized.count
+    }
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    print(String(format: "openpgp palisade round=%d certificates=%d user_ids=%d bytes_written=%d seconds=%.2f certs_per_sec=%.0f",
+                 round, certificates.count, userIDs, written, seconds, Double(certificates.count) / seconds))
+}

@@ -1,0 +1,57 @@
+// The libFuzzer target for the OpenPGP parser: armor, packets, keys, signatures, certificates,
+// validation, canonical writing and WKD minimisation, all on hostile bytes.
+//
+//   Fuzz/run.sh openpgp [SECONDS]      build with libFuzzer and the address sanitizer and fuzz, seeded from the test fixtures
+//
+// Built normally (without FUZZING), it is a replayer: `OpenPGPFuzzer FILE…` runs each file through the
+// same entry point, so a crash found by the fuzzer becomes a regression test.
+import CPalisadeShims
+import Core
+import Foundation
+import OpenPGP
+
+/// One input through every stage; must never crash, hang or grow without bound.
+func fuzzOne(_ bytes: [UInt8]) {
+    let limits = OpenPGPLimits(maximumInputSize: 1 << 20, maximumPackets: 10_000, maximumSubpackets: 256)
+    _ = try? Armor.decode(bytes, limits: limits)
+    guard let certificates = try? Certificate.parse(bytes, limits: limits) else { return }
+    for certificate in certificates.prefix(16) {
+        let valid = certificate.validated(at: 1_800_000_000)
+        _ = valid.status(at: 1_800_000_000)
+        let written = valid.serialized
+        // What we write must read back as the same certificate.
+        guard let reread = try? Certificate.parse(written, limits: limits), reread.first?.fingerprint == valid.fingerprint else {
+            fatalError("canonical output does not parse back")
+        }
+        for userID in valid.userIDs.prefix(4) {
+            if let address = userID.email { _ = valid.minimized(for: address) }
+        }
+    }
+}
+
+func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    fuzzOne(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+@main
+struct Entry {
+    static func main() {
+        #if FUZZING
+        // libFuzzer takes over: corpus directories and -flags come from the command line.
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzerTestOneInput(data, size) })
+        #else
+        let files = CommandLine.arguments.dropFirst()
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                FileHandle.standardError.write(Data("cannot read \(file)\n".utf8))
+                exit(1)
+            }
+            fuzzOne(Array(data))
+        }
+        print("replayed \(files.count) input(s) without a crash")
+        #endif
+    }
+}

@@ -24,7 +24,7 @@ if [ ! -s "$keyring" ]; then
 fi
 echo "== keyring: $keyring, $(du -h "$keyring" | cut -f1)"
 for round in $(seq 1 "$ROUNDS"); do
-    .build/release/OpenPGPBenchmark "$keyring" 1 | sed "s/round=1/round=$round/"
+    .build/release/OpenPGPBenchmark "$keyring" 1 | sed "s/round=1 /round=$round /"
     start=$(date +%s%N)
     sq keyring filter --binary --domain example.org --output /dev/null "$keyring" 2>/dev/null || sq keyring filter --binary --domain example.org "$keyring" > /dev/null
     end=$(date +%s%N)

@@ -1,21 +1,63 @@
 import COpenSSL
 import Glibc
 
-/// Checks one signature value against a public key and a digest, with OpenSSL's EVP interface: the
-/// only place in `OpenPGP` that builds OpenSSL keys. Every pointer is freed before returning.
+/// A public key made ready for OpenSSL once, then used for every signature it made: the only place in
+/// `OpenPGP` that builds OpenSSL keys. The EVP key is freed with this object.
 ///
 /// What is verified is what RFC 9580 §5.2.4 signs: the digest of the hashed data. RSA uses PKCS #1 v1.5
 /// with the digest's algorithm identifier, DSA and ECDSA the (r, s) pair, EdDSA (legacy and native)
-/// the digest as the message.
-enum PublicKeyVerifier {
-    static func verify(key: PublicKeyPacket, hash: HashAlgorithm, digest: [UInt8], values: [[UInt8]]) -> Bool {
+/// the digest as the message. Not Sendable: one validation uses it, on one thread.
+final class VerificationKey {
+    private enum Kind {
+        case rsa(modulusBytes: Int)
+        case dsaOrECDSA
+        case eddsaLegacy
+        case eddsa(signatureSize: Int)
+        case unusable
+    }
+
+    private let pkey: OpaquePointer?
+    private let kind: Kind
+
+    init(_ key: PublicKeyPacket) {
         switch key.material {
         case .rsa(let n, let e):
+            pkey = PublicKeyVerifier.fromData("RSA", [("n", .bignum(n)), ("e", .bignum(e))])
+            kind = .rsa(modulusBytes: n.drop { $0 == 0 }.count)
+        case .dsa(let p, let q, let g, let y):
+            pkey = PublicKeyVerifier.fromData("DSA", [("p", .bignum(p)), ("q", .bignum(q)), ("g", .bignum(g)), ("pub", .bignum(y))])
+            kind = .dsaOrECDSA
+        case .ecdsa(let curve, let point):
+            pkey = curve.openSSLGroup.flatMap { PublicKeyVerifier.fromData("EC", [("group", .text($0)), ("pub", .octets(point))]) }
+            kind = .dsaOrECDSA
+        case .eddsaLegacy(let curve, let point):
+            // RFC 9580 §5.5.5.5: the point is 0x40 followed by the 32-byte native key.
+            if curve == .ed25519Legacy, point.count == 33, point[0] == 0x40 {
+                pkey = PublicKeyVerifier.rawKey(EVP_PKEY_ED25519, Array(point.dropFirst()))
+            } else {
+                pkey = nil
+            }
+            kind = .eddsaLegacy
+        case .native(let raw) where key.algorithm == .ed25519:
+            pkey = PublicKeyVerifier.rawKey(EVP_PKEY_ED25519, raw)
+            kind = .eddsa(signatureSize: 64)
+        case .native(let raw) where key.algorithm == .ed448:
+            pkey = PublicKeyVerifier.rawKey(EVP_PKEY_ED448, raw)
+            kind = .eddsa(signatureSize: 114)
+        default:
+            pkey = nil
+            kind = .unusable
+        }
+    }
+
+    deinit { if let pkey { EVP_PKEY_free(pkey) } }
+
+    func verify(hash: HashAlgorithm, digest: [UInt8], values: [[UInt8]]) -> Bool {
+        guard let pkey else { return false }
+        switch kind {
+        case .rsa(let modulusBytes):
             guard values.count == 1, let name = hash.openSSLName, let md = EVP_get_digestbyname(name) else { return false }
-            guard let pkey = fromData("RSA", [("n", .bignum(n)), ("e", .bignum(e))]) else { return false }
-            defer { EVP_PKEY_free(pkey) }
             // The signature is an MPI: leading zeros are dropped, so pad it back to the modulus size.
-            let modulusBytes = n.drop { $0 == 0 }.count
             guard values[0].count <= modulusBytes else { return false }
             let signature = [UInt8](repeating: 0, count: modulusBytes - values[0].count) + values[0]
             guard let context = EVP_PKEY_CTX_new(pkey, nil) else { return false }
@@ -25,34 +67,26 @@ enum PublicKeyVerifier {
             let verified = EVP_PKEY_verify(context, signature, signature.count, digest, digest.count) == 1
             if !verified { ERR_clear_error() }
             return verified
-        case .dsa(let p, let q, let g, let y):
-            guard values.count == 2, let pkey = fromData("DSA", [("p", .bignum(p)), ("q", .bignum(q)), ("g", .bignum(g)), ("pub", .bignum(y))]) else { return false }
-            defer { EVP_PKEY_free(pkey) }
-            return verifyDigest(pkey, signature: derSignature(values[0], values[1]), digest: digest)
-        case .ecdsa(let curve, let point):
-            guard values.count == 2, let group = curve.openSSLGroup,
-                  let pkey = fromData("EC", [("group", .text(group)), ("pub", .octets(point))]) else { return false }
-            defer { EVP_PKEY_free(pkey) }
-            return verifyDigest(pkey, signature: derSignature(values[0], values[1]), digest: digest)
-        case .eddsaLegacy(let curve, let point):
-            // RFC 9580 §5.5.5.5: the point is 0x40 followed by the 32-byte native key; r and s are MPIs.
-            guard curve == .ed25519Legacy, point.count == 33, point[0] == 0x40, values.count == 2,
-                  values[0].count <= 32, values[1].count <= 32 else { return false }
+        case .dsaOrECDSA:
+            guard values.count == 2 else { return false }
+            return PublicKeyVerifier.verifyDigest(pkey, signature: PublicKeyVerifier.derSignature(values[0], values[1]), digest: digest)
+        case .eddsaLegacy:
+            guard values.count == 2, values[0].count <= 32, values[1].count <= 32 else { return false }
             let signature = [UInt8](repeating: 0, count: 32 - values[0].count) + values[0] + [UInt8](repeating: 0, count: 32 - values[1].count) + values[1]
-            return verifyEdDSA(EVP_PKEY_ED25519, key: Array(point.dropFirst()), signature: signature, message: digest)
-        case .native(let raw):
-            guard values.count == 1 else { return false }
-            switch key.algorithm {
-            case .ed25519: return verifyEdDSA(EVP_PKEY_ED25519, key: raw, signature: values[0], message: digest)
-            case .ed448: return verifyEdDSA(EVP_PKEY_ED448, key: raw, signature: values[0], message: digest)
-            default: return false
-            }
-        case .elgamal, .ecdh, .opaque:
+            return PublicKeyVerifier.verifyEdDSA(pkey, signature: signature, message: digest)
+        case .eddsa(let size):
+            guard values.count == 1, values[0].count == size else { return false }
+            return PublicKeyVerifier.verifyEdDSA(pkey, signature: values[0], message: digest)
+        case .unusable:
             return false
         }
     }
+}
 
-    private enum Parameter {
+/// The OpenSSL calls behind `VerificationKey`; every pointer made here is freed before returning,
+/// except the EVP keys handed to `VerificationKey`.
+enum PublicKeyVerifier {
+    enum Parameter {
         case bignum([UInt8])
         case octets([UInt8])
         case text(String)
@@ -62,7 +96,7 @@ enum PublicKeyVerifier {
     ///
     /// `OSSL_PARAM_BLD` keeps the pointers it is given (names and string values) until
     /// `OSSL_PARAM_BLD_to_param` copies them, so every one is a C copy that lives until then.
-    private static func fromData(_ type: String, _ parameters: [(String, Parameter)]) -> OpaquePointer? {
+    static func fromData(_ type: String, _ parameters: [(String, Parameter)]) -> OpaquePointer? {
         guard let builder = OSSL_PARAM_BLD_new() else { return nil }
         defer { OSSL_PARAM_BLD_free(builder) }
         var numbers: [OpaquePointer] = []
@@ -104,7 +138,13 @@ enum PublicKeyVerifier {
         return pkey
     }
 
-    private static func verifyDigest(_ pkey: OpaquePointer, signature: [UInt8], digest: [UInt8]) -> Bool {
+    static func rawKey(_ type: Int32, _ key: [UInt8]) -> OpaquePointer? {
+        let pkey = EVP_PKEY_new_raw_public_key(type, nil, key, key.count)
+        if pkey == nil { ERR_clear_error() }
+        return pkey
+    }
+
+    static func verifyDigest(_ pkey: OpaquePointer, signature: [UInt8], digest: [UInt8]) -> Bool {
         guard let context = EVP_PKEY_CTX_new(pkey, nil) else { return false }
         defer { EVP_PKEY_CTX_free(context) }
         guard EVP_PKEY_verify_init(context) == 1 else { return false }
@@ -113,12 +153,7 @@ enum PublicKeyVerifier {
         return result
     }
 
-    private static func verifyEdDSA(_ type: Int32, key: [UInt8], signature: [UInt8], message: [UInt8]) -> Bool {
-        guard let pkey = EVP_PKEY_new_raw_public_key(type, nil, key, key.count) else {
-            ERR_clear_error()
-            return false
-        }
-        defer { EVP_PKEY_free(pkey) }
+    static func verifyEdDSA(_ pkey: OpaquePointer, signature: [UInt8], message: [UInt8]) -> Bool {
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestVerifyInit(context, nil, nil, nil, pkey) == 1 else { return false }

@@ -13,7 +13,8 @@ enum SignatureVerification {
     }
 
     /// Why `signature` does not hold for `signer` over `context` at `time`, or nil when it does.
-    static func failure(of signature: SignaturePacket, by signer: PublicKeyPacket, over context: Context,
+    /// `prepared` is the signer made ready for OpenSSL, shared by all the signatures one key made.
+    static func failure(of signature: SignaturePacket, by signer: PublicKeyPacket, prepared: () -> VerificationKey, over context: Context,
                         at time: UInt32, policy: OpenPGPPolicy) -> String? {
         if let critical = signature.unknownCriticalSubpacket { return "unknown critical subpacket \(critical)" }
         guard let created = signature.creationTime else { return "no signature creation time" }
@@ -31,7 +32,7 @@ enum SignatureVerification {
         }
         guard let digest = digest(of: signature, over: context) else { return "\(signature.hashAlgorithm) is not available" }
         guard Array(digest.prefix(2)) == signature.digestPrefix else { return "digest does not match" }
-        guard PublicKeyVerifier.verify(key: signer, hash: signature.hashAlgorithm, digest: digest, values: signature.values) else {
+        guard prepared().verify(hash: signature.hashAlgorithm, digest: digest, values: signature.values) else {
             return "signature does not verify"
         }
         return nil

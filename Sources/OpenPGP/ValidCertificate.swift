@@ -123,6 +123,13 @@ extension Certificate {
         let keyID = primary.keyID
         var dropped: [String] = []
         if let weak = policy.rejection(of: primary) { dropped.append("primary key: \(weak)") }
+        var primaryVerifier: VerificationKey?
+        func preparedPrimary() -> VerificationKey {
+            if let primaryVerifier { return primaryVerifier }
+            let made = VerificationKey(primary)
+            primaryVerifier = made
+            return made
+        }
 
         /// Self-signatures of `types` in `signatures` that verify over `context`, oldest first.
         func valid(_ signatures: [SignaturePacket], _ types: Set<UInt8>, _ context: SignatureVerification.Context, _ what: String) -> [SignaturePacket] {
@@ -132,7 +139,7 @@ extension Certificate {
                     dropped.append("\(what): third-party signature (type \(signature.type)) not kept")
                     continue
                 }
-                if let failure = SignatureVerification.failure(of: signature, by: primary, over: context, at: time, policy: policy) {
+                if let failure = SignatureVerification.failure(of: signature, by: primary, prepared: preparedPrimary, over: context, at: time, policy: policy) {
                     dropped.append("\(what): signature type \(signature.type) dropped: \(failure)")
                 } else {
                     kept.append(signature)
@@ -178,7 +185,8 @@ extension Certificate {
                 guard let flags = binding.keyFlags?.first, flags & 0x02 != 0 else { return true }
                 let backed = binding.embeddedSignatures.contains { embedded in
                     guard let back = try? SignaturePacket(body: embedded, offset: 0, limits: .default), back.type == .primaryKeyBinding else { return false }
-                    return SignatureVerification.failure(of: back, by: subkey.key, over: .subkey(primary, subkey.key), at: time, policy: policy) == nil
+                    return SignatureVerification.failure(of: back, by: subkey.key, prepared: { VerificationKey(subkey.key) },
+                                                         over: .subkey(primary, subkey.key), at: time, policy: policy) == nil
                 }
                 if !backed { dropped.append("\(what): signing binding without a valid primary-key binding") }
                 return backed
@@ -192,5 +200,24 @@ extension Certificate {
         }
         return ValidCertificate(primaryKey: primary, directKeySignatures: direct, keyRevocations: revocations,
                                 userIDs: userIDs, userAttributes: attributes, subkeys: subkeys, dropped: dropped)
+    }
+}
+
+import Dispatch
+import Synchronization
+
+extension Certificate {
+    /// Validates many certificates (a keyring) on every core: certificates are independent, so chunks of
+    /// them are validated side by side. Results are in input order.
+    public static func validated(_ certificates: [Certificate], at time: UInt32, policy: OpenPGPPolicy = .standard) -> [ValidCertificate] {
+        let chunk = 64
+        let chunks = (certificates.count + chunk - 1) / chunk
+        let results = Mutex<[[ValidCertificate]]>(Array(repeating: [], count: chunks))
+        DispatchQueue.concurrentPerform(iterations: chunks) { index in
+            let range = index * chunk..<min(certificates.count, (index + 1) * chunk)
+            let validated = certificates[range].map { $0.validated(at: time, policy: policy) }
+            results.withLock { $0[index] = validated }
+        }
+        return results.withLock { $0.flatMap { $0 } }
     }
 }

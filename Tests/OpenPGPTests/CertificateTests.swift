@@ -99,3 +99,17 @@ struct CertificateTests {
         #expect(WKDHash.localPartParameter("Joe.Doe+x ä") == "Joe.Doe%2Bx%20%C3%A4")
     }
 }
+
+@Suite("OpenPGP Ed448")
+struct Ed448Tests {
+    @Test("A v6 Ed448 certificate signed by another Ed448 implementation verifies")
+    func ed448() throws {
+        let expected = String(decoding: try Fixtures.bytes("ed448-v6.fingerprint"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let valid = try Fixtures.certificate("ed448-v6.pgp").validated(at: Fixtures.now)
+        #expect(valid.fingerprint.hex == expected)
+        #expect(valid.primaryKey.algorithm == .ed448)
+        #expect(valid.dropped.isEmpty, "\(valid.dropped)")
+        #expect(valid.directKeySignatures.count == 1)
+        #expect(valid.userIDs.map(\.text) == ["Ed448 Test <ed448@example.org>"])
+    }
+}

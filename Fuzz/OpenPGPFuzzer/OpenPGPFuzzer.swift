@@ -12,19 +12,28 @@ import OpenPGP
 
 /// One input through every stage; must never crash, hang or grow without bound.
 func fuzzOne(_ bytes: [UInt8]) {
-    let limits = OpenPGPLimits(maximumInputSize: 1 << 20, maximumPackets: 10_000, maximumSubpackets: 256)
+    // The production limits, with the input capped by -max_len.
+    let limits = OpenPGPLimits.default
     _ = try? Armor.decode(bytes, limits: limits)
     guard let certificates = try? Certificate.parse(bytes, limits: limits) else { return }
     for certificate in certificates.prefix(16) {
         let valid = certificate.validated(at: 1_800_000_000)
         _ = valid.status(at: 1_800_000_000)
         let written = valid.serialized
-        // What we write must read back as the same certificate.
-        guard let reread = try? Certificate.parse(written, limits: limits), reread.first?.fingerprint == valid.fingerprint else {
+        // What we write must read back as the same certificate, and writing it again changes nothing.
+        guard let reread = try? Certificate.parse(written, limits: limits), reread.count == 1, reread[0].fingerprint == valid.fingerprint else {
             fatalError("canonical output does not parse back")
         }
+        guard reread[0].validated(at: 1_800_000_000).serialized == written else {
+            fatalError("canonical output is not stable")
+        }
+        // A minimised certificate holds only User IDs with the asked address.
         for userID in valid.userIDs.prefix(4) {
-            if let address = userID.email { _ = valid.minimized(for: address) }
+            guard let address = userID.email, let minimised = valid.minimized(for: address) else { continue }
+            guard let parsed = try? Certificate.parse(minimised, limits: limits), parsed.count == 1,
+                  parsed[0].userIDs.allSatisfy({ $0.email == address }), parsed[0].userAttributes.isEmpty else {
+                fatalError("minimised output holds more than the asked address")
+            }
         }
     }
 }

@@ -101,6 +101,19 @@ public enum HashAlgorithm: Sendable, Equatable, Hashable, CustomStringConvertibl
         }
     }
 
+    /// Digest size in bits.
+    public var bits: Int? {
+        switch self {
+        case .md5: 128
+        case .sha1, .ripemd160: 160
+        case .sha224: 224
+        case .sha256, .sha3_256: 256
+        case .sha384: 384
+        case .sha512, .sha3_512: 512
+        case .unknown: nil
+        }
+    }
+
     /// The OpenSSL digest name, for hashes OpenSSL 3 offers by default.
     var openSSLName: String? {
         switch self {

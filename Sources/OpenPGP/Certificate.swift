@@ -10,14 +10,21 @@ public struct Certificate: Sendable {
         public let signatures: [SignaturePacket]
         public var text: String { String(decoding: value, as: UTF8.self) }
 
-        /// The e-mail address in the User ID: between the last `<` and `>`, or the whole User ID when it
-        /// is a bare address. nil when there is none or it does not parse.
+        public init(value: [UInt8], signatures: [SignaturePacket]) {
+            self.value = value
+            self.signatures = signatures
+        }
+
+        /// The e-mail address in the User ID: `Name <address>` with exactly one pair of angle brackets
+        /// at the end, or a bare address. nil otherwise: a User ID like `<a@x> <b@x>` is read differently
+        /// by different clients, so it is never matched to either address.
         public var email: EmailAddress? {
-            let text = self.text
-            if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
-                return try? EmailAddress(String(text[text.index(after: open)..<close]))
-            }
-            return try? EmailAddress(text.trimmingSpaces())
+            let text = self.text.trimmingSpaces()
+            let opens = text.filter { $0 == "<" }.count
+            let closes = text.filter { $0 == ">" }.count
+            if opens == 0 && closes == 0 { return try? EmailAddress(text) }
+            guard opens == 1, closes == 1, text.hasSuffix(">"), let open = text.firstIndex(of: "<") else { return nil }
+            return try? EmailAddress(String(text[text.index(after: open)..<text.index(before: text.endIndex)]))
         }
     }
 
@@ -37,8 +44,10 @@ public struct Certificate: Sendable {
     public let userIDs: [UserID]
     public let userAttributes: [UserAttribute]
     public let subkeys: [Subkey]
-    /// Signatures Palisade cannot read (other versions), counted so nothing disappears unexplained.
+    /// Signatures Palisade cannot read (other versions, malformed), counted so nothing disappears unexplained.
     public let skippedSignatures: Int
+    /// Components left out while reading (a subkey of an unsupported version), with why.
+    public let skippedComponents: [String]
 
     public var fingerprint: Fingerprint { primaryKey.fingerprint }
 
@@ -71,7 +80,13 @@ public struct Certificate: Sendable {
                 builder = Builder(primary: try PublicKeyPacket(packet: packet))
             case .publicSubkey:
                 guard builder != nil else { throw OpenPGPError(.malformed, "a subkey comes before any primary key", at: packet.offset) }
-                builder!.startSubkey(try PublicKeyPacket(packet: packet))
+                do {
+                    builder!.startSubkey(try PublicKeyPacket(packet: packet))
+                } catch where error.kind == .unsupported {
+                    // A subkey of a version or kind we do not take (a v5 subkey from GnuPG 2.4, say) is left
+                    // out with its signatures; the rest of the certificate still counts.
+                    builder!.skipComponent("subkey at byte \(packet.offset): \(error.message)")
+                }
             case .userID:
                 guard builder != nil else { throw OpenPGPError(.malformed, "a User ID comes before any primary key", at: packet.offset) }
                 builder!.startUserID(packet.body)
@@ -82,10 +97,14 @@ public struct Certificate: Sendable {
                 guard builder != nil else { throw OpenPGPError(.malformed, "a signature comes before any primary key", at: packet.offset) }
                 do {
                     builder!.add(try SignaturePacket(packet: packet, limits: limits))
-                } catch where error.kind == .unsupported {
+                } catch where error.kind != .tooLarge {
+                    // An unreadable signature is one bad signature, not a bad certificate.
                     builder!.skippedSignatures += 1
                 }
             case .marker, .trust, .padding:
+                continue
+            case nil where packet.tagNumber >= 40:
+                // RFC 9580 §4.3: tags 40–63 are non-critical and are ignored when unknown.
                 continue
             case .secretKey, .secretSubkey:
                 throw OpenPGPError(.unsupported, "this contains secret key material; send the public key only (gpg --export)", at: packet.offset)
@@ -99,7 +118,7 @@ public struct Certificate: Sendable {
 
     /// Collects a certificate's packets in order.
     private struct Builder {
-        enum Component { case primary, userID(Int), userAttribute(Int), subkey(Int) }
+        enum Component { case primary, userID(Int), userAttribute(Int), subkey(Int), skipped }
 
         let primary: PublicKeyPacket
         var direct: [SignaturePacket] = []
@@ -108,6 +127,7 @@ public struct Certificate: Sendable {
         var subkeys: [(key: PublicKeyPacket, signatures: [SignaturePacket])] = []
         var current = Component.primary
         var skippedSignatures = 0
+        var skippedComponents: [String] = []
 
         init(primary: PublicKeyPacket) { self.primary = primary }
 
@@ -126,6 +146,11 @@ public struct Certificate: Sendable {
             current = .subkey(subkeys.count - 1)
         }
 
+        mutating func skipComponent(_ reason: String) {
+            if skippedComponents.count < 100 { skippedComponents.append(reason) }
+            current = .skipped
+        }
+
         mutating func add(_ signature: SignaturePacket) {
             // A key revocation or direct-key signature is about the primary key wherever it appears
             // (gpg 2.2 ignores one placed after the subkeys; we do not, and write it back in place).
@@ -138,6 +163,7 @@ public struct Certificate: Sendable {
             case .userID(let index): userIDs[index].signatures.append(signature)
             case .userAttribute(let index): userAttributes[index].signatures.append(signature)
             case .subkey(let index): subkeys[index].signatures.append(signature)
+            case .skipped: skippedSignatures += 1
             }
         }
 
@@ -147,7 +173,7 @@ public struct Certificate: Sendable {
                 userIDs: userIDs.map { UserID(value: $0.value, signatures: $0.signatures) },
                 userAttributes: userAttributes.map { UserAttribute(value: $0.value, signatures: $0.signatures) },
                 subkeys: subkeys.map { Subkey(key: $0.key, signatures: $0.signatures) },
-                skippedSignatures: skippedSignatures
+                skippedSignatures: skippedSignatures, skippedComponents: skippedComponents
             )
         }
     }

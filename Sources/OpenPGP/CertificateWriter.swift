@@ -37,9 +37,11 @@ extension ValidCertificate {
     /// The certificate as WKD must serve it for `address` (draft-koch-openpgp-webkey-service §3.1):
     /// the primary key, **only the User ID(s) carrying that address** with their self-signatures and
     /// revocations, and the valid subkeys with their bindings; no other User ID, no User Attribute, no
-    /// third-party certification. nil when no current User ID carries the address.
+    /// third-party certification. nil when no validly certified User ID carries the address.
     public func minimized(for address: EmailAddress) -> [UInt8]? {
-        let matching = currentUserIDs.filter { $0.email == address }
+        // A revoked User ID is served with its revocation, so clients learn of it (the draft lets a
+        // server serve revoked keys); the publisher decides whether to publish at all.
+        let matching = userIDs.filter { $0.email == address }
         guard !matching.isEmpty else { return nil }
         return packets(userIDs: matching).flatMap(\.serialized)
     }

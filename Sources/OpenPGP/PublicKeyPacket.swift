@@ -94,10 +94,10 @@ public struct PublicKeyPacket: Sendable, Equatable {
     /// The key ID bytes: the low 64 bits of a v4 fingerprint, the high 64 bits of a v6 one.
     public var keyID: [UInt8] { version == 6 ? Array(fingerprint.bytes.prefix(8)) : Array(fingerprint.bytes.suffix(8)) }
 
-    /// The bytes a signature over this key hashes before the key body (RFC 9580 §5.2.4).
-    var hashPrefix: [UInt8] {
+    /// The bytes a signature of `signatureVersion` hashes before this key's body (RFC 9580 §5.2.4).
+    func hashPrefix(forSignatureVersion signatureVersion: UInt8) -> [UInt8] {
         let length = body.count
-        if version == 6 { return [0x9B, UInt8(length >> 24 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] }
+        if signatureVersion == 6 { return [0x9B, UInt8(length >> 24 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] }
         return [0x99, UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
     }
 

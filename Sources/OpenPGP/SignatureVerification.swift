@@ -18,11 +18,19 @@ enum SignatureVerification {
                         at time: UInt32, policy: OpenPGPPolicy) -> String? {
         if let critical = signature.unknownCriticalSubpacket { return "unknown critical subpacket \(critical)" }
         guard let created = signature.creationTime else { return "no signature creation time" }
-        if created > time { return "made in the future" }
+        let isRevocation = [0x20, 0x28, 0x30].contains(signature.type.id)
+        if UInt64(created) > UInt64(time) + UInt64(policy.clockSkew) { return "made in the future" }
         if created < signer.creationTime { return "older than the key that made it" }
         if let expiry = signature.expirationSeconds, expiry > 0, UInt64(created) + UInt64(expiry) <= UInt64(time) { return "signature expired" }
-        if let reason = policy.rejection(of: signature.hashAlgorithm, madeAt: created) { return reason }
-        if let reason = policy.rejection(of: signer) { return reason }
+        // A revocation counts even when made with SHA-1 or by a key too weak for anything else: refusing
+        // it would only keep a key someone wanted dead looking alive.
+        if !isRevocation {
+            if let reason = policy.rejection(of: signature.hashAlgorithm, madeAt: created) { return reason }
+            if let reason = policy.rejection(of: signer) { return reason }
+            if let reason = policy.rejection(of: signature.hashAlgorithm, for: signer) { return reason }
+        } else if signature.hashAlgorithm == .md5 {
+            return "MD5 is not accepted"
+        }
         guard signature.publicKeyAlgorithm == signer.algorithm else { return "made with another algorithm than the key's" }
         if signer.version == 6 {
             guard signature.version == 6 else { return "a v6 key's signature must be v6" }
@@ -41,24 +49,26 @@ enum SignatureVerification {
     static func digest(of signature: SignaturePacket, over context: Context) -> [UInt8]? {
         guard var digest = Digest(signature.hashAlgorithm) else { return nil }
         if signature.version == 6 { digest.update(signature.salt) }
+        // RFC 9580 §5.2.4: the signature's version (not the key's) decides how a key is framed.
+        let version = signature.version
         switch context {
         case .key(let primary):
-            digest.update(primary.hashPrefix)
+            digest.update(primary.hashPrefix(forSignatureVersion: version))
             digest.update(primary.body)
         case .userID(let primary, let value):
-            digest.update(primary.hashPrefix)
+            digest.update(primary.hashPrefix(forSignatureVersion: version))
             digest.update(primary.body)
             digest.update([0xB4] + bigEndian32(value.count))
             digest.update(value)
         case .userAttribute(let primary, let value):
-            digest.update(primary.hashPrefix)
+            digest.update(primary.hashPrefix(forSignatureVersion: version))
             digest.update(primary.body)
             digest.update([0xD1] + bigEndian32(value.count))
             digest.update(value)
         case .subkey(let primary, let subkey):
-            digest.update(primary.hashPrefix)
+            digest.update(primary.hashPrefix(forSignatureVersion: version))
             digest.update(primary.body)
-            digest.update(subkey.hashPrefix)
+            digest.update(subkey.hashPrefix(forSignatureVersion: version))
             digest.update(subkey.body)
         }
         digest.update(signature.hashedPart)

@@ -48,6 +48,9 @@ public struct ValidCertificate: Sendable {
     /// How a certificate stands at a given time.
     public enum Status: Sendable, Equatable {
         case valid
+        /// Nothing holds the key up: its primary key is refused by the policy, or it has neither a valid
+        /// direct-key signature nor a current User ID.
+        case invalid(reason: String)
         case notYetValid
         case expired(at: UInt32)
         case revoked(reason: RevocationReason, text: String, at: UInt32)
@@ -95,15 +98,27 @@ public struct ValidCertificate: Sendable {
         return (flagged.isEmpty ? candidates : flagged).max { ($0.certifications.last?.creationTime ?? 0) < ($1.certifications.last?.creationTime ?? 0) }
     }
 
-    /// When the certificate expires (seconds since 1970), nil: never. A valid direct-key signature's
-    /// expiration wins; otherwise the primary User ID's self-signature's.
+    /// When the certificate expires (seconds since 1970), nil: never. For a v6 key the newest valid
+    /// direct-key signature says (RFC 9580 §5.2.3.10); for v4 the newest self-signature that carries a
+    /// key-expiration subpacket, of the direct-key signatures and the primary User ID's, as gpg and
+    /// Sequoia read it (gpg's --quick-set-expire only updates the User ID signatures).
     public var expirationTime: UInt32? {
-        let source = directKeySignatures.last ?? primaryUserID?.certifications.last
-        guard let seconds = source?.keyExpirationSeconds, seconds > 0 else { return nil }
+        let candidates: [SignaturePacket]
+        if primaryKey.version == 6 {
+            candidates = directKeySignatures.suffix(1)
+        } else {
+            candidates = (directKeySignatures + (primaryUserID?.certifications.suffix(1) ?? [])).filter { $0.keyExpirationSeconds != nil }
+        }
+        guard let source = candidates.max(by: { ($0.creationTime ?? 0) < ($1.creationTime ?? 0) }),
+              let seconds = source.keyExpirationSeconds, seconds > 0 else { return nil }
         return primaryKey.creationTime &+ seconds
     }
 
+    /// Why nothing holds this key up, if so.
+    public let invalidity: String?
+
     public func status(at time: UInt32) -> Status {
+        if let invalidity { return .invalid(reason: invalidity) }
         if primaryKey.creationTime > time { return .notYetValid }
         if let revocation = keyRevocations.first(where: { RevocationReason($0.revocationReason?.code).isSoft == false })
             ?? keyRevocations.filter({ ($0.creationTime ?? 0) <= time }).min(by: { ($0.creationTime ?? 0) < ($1.creationTime ?? 0) }) {
@@ -122,7 +137,8 @@ extension Certificate {
         let fingerprint = primary.fingerprint.bytes
         let keyID = primary.keyID
         var dropped: [String] = []
-        if let weak = policy.rejection(of: primary) { dropped.append("primary key: \(weak)") }
+        let weakPrimary = policy.rejection(of: primary)
+        if let weakPrimary { dropped.append("primary key: \(weakPrimary)") }
         var primaryVerifier: VerificationKey?
         func preparedPrimary() -> VerificationKey {
             if let primaryVerifier { return primaryVerifier }
@@ -131,16 +147,25 @@ extension Certificate {
             return made
         }
 
-        /// Self-signatures of `types` in `signatures` that verify over `context`, oldest first.
+        func drop(_ message: String) {
+            if dropped.count < 100 { dropped.append(message) } else if dropped.count == 100 { dropped.append("… and more") }
+        }
+        /// Self-signatures of `types` in `signatures` that verify over `context`, oldest first. Only the
+        /// newest `maximumSignaturesPerComponent` are checked: a flood of signatures costs nothing more.
         func valid(_ signatures: [SignaturePacket], _ types: Set<UInt8>, _ context: SignatureVerification.Context, _ what: String) -> [SignaturePacket] {
             var kept: [SignaturePacket] = []
-            for signature in signatures where types.contains(signature.type.id) {
+            let candidates = signatures.filter { types.contains($0.type.id) }
+            let checked = candidates.sorted { ($0.creationTime ?? 0) > ($1.creationTime ?? 0) }.prefix(policy.maximumSignaturesPerComponent)
+            if candidates.count > checked.count {
+                drop("\(what): \(candidates.count - checked.count) older signature(s) of type \(types.map { "0x" + String($0, radix: 16) }.sorted().joined(separator: "/")) not checked")
+            }
+            for signature in checked {
                 guard signature.mayBeIssued(byFingerprint: fingerprint, keyID: keyID) else {
-                    dropped.append("\(what): third-party signature (type \(signature.type)) not kept")
+                    drop("\(what): third-party signature (type \(signature.type)) not kept")
                     continue
                 }
                 if let failure = SignatureVerification.failure(of: signature, by: primary, prepared: preparedPrimary, over: context, at: time, policy: policy) {
-                    dropped.append("\(what): signature type \(signature.type) dropped: \(failure)")
+                    drop("\(what): signature type \(signature.type) dropped: \(failure)")
                 } else {
                     kept.append(signature)
                 }
@@ -156,7 +181,7 @@ extension Certificate {
             let certifications = valid(userID.signatures, [0x10, 0x11, 0x12, 0x13], .userID(primary, userID.value), what)
             let userRevocations = valid(userID.signatures, [0x30], .userID(primary, userID.value), what)
             if certifications.isEmpty {
-                dropped.append("\(what): no valid self-certification")
+                drop("\(what): no valid self-certification")
                 continue
             }
             userIDs.append(.init(value: userID.value, certifications: certifications, revocations: userRevocations))
@@ -166,7 +191,7 @@ extension Certificate {
             let what = "User Attribute \(index + 1)"
             let certifications = valid(attribute.signatures, [0x10, 0x11, 0x12, 0x13], .userAttribute(primary, attribute.value), what)
             guard !certifications.isEmpty else {
-                dropped.append("\(what): no valid self-certification")
+                drop("\(what): no valid self-certification")
                 continue
             }
             attributes.append(.init(value: attribute.value, certifications: certifications,
@@ -176,30 +201,45 @@ extension Certificate {
         for subkey in self.subkeys {
             let what = "subkey \(subkey.key.fingerprint.hex)"
             if let weak = policy.rejection(of: subkey.key) {
-                dropped.append("\(what): \(weak)")
+                drop("\(what): \(weak)")
+                continue
+            }
+            if primary.version == 6, subkey.key.version != 6 {
+                drop("\(what): a v6 key's subkeys must be v6")
                 continue
             }
             var bindings = valid(subkey.signatures, [0x18], .subkey(primary, subkey.key), what)
             // A subkey that can sign must prove it agreed to the binding (embedded 0x19 by the subkey).
             bindings = bindings.filter { binding in
-                guard let flags = binding.keyFlags?.first, flags & 0x02 != 0 else { return true }
+                // Required when the binding lets the subkey sign or certify, or gives no flags for a key
+                // that can sign (gpg then infers the use from the algorithm).
+                let flags = binding.keyFlags?.first
+                guard flags.map({ $0 & 0x03 != 0 }) ?? subkey.key.algorithm.canSign else { return true }
                 let backed = binding.embeddedSignatures.contains { embedded in
                     guard let back = try? SignaturePacket(body: embedded, offset: 0, limits: .default), back.type == .primaryKeyBinding else { return false }
                     return SignatureVerification.failure(of: back, by: subkey.key, prepared: { VerificationKey(subkey.key) },
                                                          over: .subkey(primary, subkey.key), at: time, policy: policy) == nil
                 }
-                if !backed { dropped.append("\(what): signing binding without a valid primary-key binding") }
+                if !backed { drop("\(what): signing binding without a valid primary-key binding") }
                 return backed
             }
             guard !bindings.isEmpty else {
-                dropped.append("\(what): no valid binding signature")
+                drop("\(what): no valid binding signature")
                 continue
             }
             let subkeyRevocations = valid(subkey.signatures, [0x28], .subkey(primary, subkey.key), what)
             subkeys.append(.init(key: subkey.key, bindings: bindings, revocations: subkeyRevocations))
         }
+        var invalidity: String?
+        if let weakPrimary {
+            invalidity = "primary key: \(weakPrimary)"
+        } else if direct.isEmpty && !userIDs.contains(where: { !$0.isRevoked }) {
+            invalidity = "no valid direct-key signature and no current User ID"
+        } else if primary.version == 6 && direct.isEmpty {
+            invalidity = "a v6 key needs a valid direct-key signature (RFC 9580 §10.1.1)"
+        }
         return ValidCertificate(primaryKey: primary, directKeySignatures: direct, keyRevocations: revocations,
-                                userIDs: userIDs, userAttributes: attributes, subkeys: subkeys, dropped: dropped)
+                                userIDs: userIDs, userAttributes: attributes, subkeys: subkeys, dropped: dropped, invalidity: invalidity)
     }
 }
 

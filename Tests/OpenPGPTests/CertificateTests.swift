@@ -68,11 +68,25 @@ struct CertificateTests {
         #expect(valid.minimized(for: try EmailAddress("nobody@example.org")) == nil)
     }
 
-    @Test("A revoked User ID is not published")
+    @Test("A revoked User ID is served only together with its revocation")
     func revokedUserID() throws {
         let valid = try Fixtures.certificate("revoked-uid.pgp").validated(at: Fixtures.now)
-        #expect(valid.minimized(for: try EmailAddress("dave@old.example")) == nil)
-        #expect(valid.minimized(for: try EmailAddress("dave@example.org")) != nil)
+        let former = try #require(valid.minimized(for: try EmailAddress("dave@old.example")))
+        let reread = try #require(try Certificate.parse(former).first).validated(at: Fixtures.now)
+        #expect(reread.userIDs.map(\.text) == ["Dave Former <dave@old.example>"])
+        #expect(reread.userIDs.first?.isRevoked == true)
+        #expect(reread.currentUserIDs.isEmpty)
+        let currentBytes = try #require(valid.minimized(for: try EmailAddress("dave@example.org")))
+        let current = try #require(try Certificate.parse(currentBytes).first)
+        #expect(current.userIDs.map(\.text) == ["Dave Current <dave@example.org>"])
+    }
+
+    @Test("A User ID with more than one address in angle brackets is never matched to an address")
+    func ambiguousUserID() {
+        #expect(Certificate.UserID(value: Array("<ceo@x.example> <mallory@x.example>".utf8), signatures: []).email == nil)
+        #expect(Certificate.UserID(value: Array("Mallory <mallory@x.example> extra".utf8), signatures: []).email == nil)
+        #expect(Certificate.UserID(value: Array("Joe <joe@x.example>".utf8), signatures: []).email?.canonical == "joe@x.example")
+        #expect(Certificate.UserID(value: Array("joe@x.example".utf8), signatures: []).email?.canonical == "joe@x.example")
     }
 
     @Test("A keyring holds several certificates")

@@ -63,12 +63,13 @@ for algo in dsa2048 nistp256 nistp384 nistp521 brainpoolP256r1; do
     gpg --export "$algo@example.org" > "algo-$algo.pgp"
 done
 
-# The policy: an RSA 1024 key (too short), and SHA-1 self-signatures made in 2019 (accepted) and now (refused).
+# The policy: an RSA 1024 key (too short), and SHA-1 self-signatures made in 2019 (accepted) and now
+# (refused); RSA, since EdDSA signatures need a 256-bit hash whenever they were made (RFC 9580 §5.2.3.3).
 gpg --quick-gen-key 'Short Key <short@example.org>' rsa1024 default never
 gpg --export short@example.org > rsa1024.pgp
-gpg --faked-system-time 20190101T000000! --cert-digest-algo SHA1 --quick-gen-key 'Old SHA1 <sha1-2019@example.org>' ed25519 default never
+gpg --faked-system-time 20190101T000000! --cert-digest-algo SHA1 --quick-gen-key 'Old SHA1 <sha1-2019@example.org>' rsa2048 default never
 gpg --export sha1-2019@example.org > sha1-2019.pgp
-gpg --cert-digest-algo SHA1 --quick-gen-key 'New SHA1 <sha1-now@example.org>' ed25519 default never
+gpg --cert-digest-algo SHA1 --quick-gen-key 'New SHA1 <sha1-now@example.org>' rsa2048 default never
 gpg --export sha1-now@example.org > sha1-now.pgp
 
 # One User ID revoked, one kept.
@@ -129,4 +130,7 @@ rm -rf "$venv"
 
 # A keyring: several certificates in one file.
 cat rsa-two-uids-certified.pgp ed25519-signing-subkey.pgp revoked-uid.pgp sq-cv25519.pgp > keyring.pgp
+# The time the tests validate at: a day after the fixtures were made, so keys with a few years' expiry
+# (sq's default) stay valid in the tests however late they run.
+echo $(( $(date +%s) + 86400 )) > validation-time
 echo "fixtures written"

@@ -122,8 +122,15 @@ struct Ed448Tests {
         let valid = try Fixtures.certificate("ed448-v6.pgp").validated(at: Fixtures.now)
         #expect(valid.fingerprint.hex == expected)
         #expect(valid.primaryKey.algorithm == .ed448)
-        #expect(valid.dropped.isEmpty, "\(valid.dropped)")
         #expect(valid.directKeySignatures.count == 1)
         #expect(valid.userIDs.map(\.text) == ["Ed448 Test <ed448@example.org>"])
+    }
+
+    @Test("A self-signature with an unknown critical subpacket, or made in the future, does not count")
+    func criticalAndFuture() throws {
+        let valid = try Fixtures.certificate("ed448-v6.pgp").validated(at: Fixtures.now)
+        #expect(valid.dropped.contains { $0.contains("Critical <critical@example.org>") && $0.contains("unknown critical subpacket 100") })
+        #expect(valid.dropped.contains { $0.contains("Future <future@example.org>") && $0.contains("made in the future") })
+        #expect(!valid.userIDs.contains { $0.text.hasPrefix("Critical") || $0.text.hasPrefix("Future") })
     }
 }

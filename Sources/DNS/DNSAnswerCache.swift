@@ -50,6 +50,4 @@ final class DNSAnswerCache: Sendable {
             entries[key] = entry
         }
     }
-
-    var count: Int { entries.withLock { $0.count } }
 }

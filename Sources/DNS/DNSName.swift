@@ -88,9 +88,6 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible, Comparable {
         labels.count >= other.labels.count && Array(labels.suffix(other.labels.count)) == other.labels
     }
 
-    /// The parent name; the root's parent is the root.
-    public var parent: DNSName { isRoot ? self : try! DNSName(labels: Array(labels.dropFirst())) }
-
     public var description: String {
         if isRoot { return "." }
         return labels.map { label in

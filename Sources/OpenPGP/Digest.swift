@@ -17,12 +17,6 @@ struct Digest: ~Copyable {
 
     deinit { EVP_MD_CTX_free(context) }
 
-    mutating func update(_ bytes: some ContiguousBytes) {
-        bytes.withUnsafeBytes { buffer in
-            _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
-        }
-    }
-
     mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { buffer in
             _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
@@ -43,5 +37,3 @@ struct Digest: ~Copyable {
         return digest.finalize()
     }
 }
-
-import Foundation

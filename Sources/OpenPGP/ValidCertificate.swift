@@ -42,7 +42,14 @@ public struct ValidCertificate: Sendable {
             guard let seconds = bindings.last?.keyExpirationSeconds, seconds > 0 else { return nil }
             return key.creationTime &+ seconds
         }
-        public var isRevoked: Bool { !revocations.isEmpty }
+        /// Revoked by a hard reason (compromised, none given) at any time, or by a soft one (superseded,
+        /// retired) not followed by a newer binding, as for the primary key.
+        public var isRevoked: Bool {
+            let newestBinding = bindings.last?.creationTime ?? 0
+            return revocations.contains { revocation in
+                !RevocationReason(revocation.revocationReason?.code).isSoft || (revocation.creationTime ?? 0) >= newestBinding
+            }
+        }
     }
 
     /// How a certificate stands at a given time.

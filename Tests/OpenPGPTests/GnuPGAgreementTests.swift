@@ -70,3 +70,20 @@ struct GnuPGAgreementTests {
         #expect(theirs == WKDHash.hash(localPart: "Joe.Doe"))
     }
 }
+
+@Suite("OpenPGP subkey revocations")
+struct SubkeyRevocationTests {
+    @Test("Subkeys revoked in gpg (one superseded, one compromised) are revoked here too, with their reasons")
+    func revokedSubkeys() async throws {
+        let valid = try Fixtures.certificate("revoked-subkeys.pgp").validated(at: Fixtures.now)
+        #expect(valid.subkeys.count == 2)
+        #expect(valid.subkeys.allSatisfy { $0.isRevoked })
+        let reasons = valid.subkeys.compactMap { $0.revocations.first?.revocationReason?.code }.sorted()
+        #expect(reasons == [1, 2])
+        #expect(valid.status(at: Fixtures.now) == .valid)
+        let gpg = try GnuPG()
+        defer { gpg.remove() }
+        let subs = try await gpg.colons(of: Fixtures.directory.appendingPathComponent("revoked-subkeys.pgp").path).filter { $0.first == "sub" }
+        #expect(subs.map { $0[1] } == ["r", "r"])
+    }
+}

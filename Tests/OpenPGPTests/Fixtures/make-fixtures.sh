@@ -72,6 +72,15 @@ gpg --export sha1-2019@example.org > sha1-2019.pgp
 gpg --cert-digest-algo SHA1 --quick-gen-key 'New SHA1 <sha1-now@example.org>' rsa2048 default never
 gpg --export sha1-now@example.org > sha1-now.pgp
 
+# Two subkeys revoked through gpg's own dialogue: one superseded (a soft reason), one compromised (hard).
+gpg --quick-gen-key 'Sub Revoked <subrev@example.org>' ed25519 default never
+subrev=$(fpr subrev@example.org)
+gpg --quick-add-key "$subrev" cv25519 encr never
+gpg --quick-add-key "$subrev" ed25519 sign never
+printf 'key 1\nrevkey\ny\n2\n\ny\nkey 1\nkey 2\nrevkey\ny\n1\n\ny\nsave\n' \
+    | command gpg --batch --no-tty --quiet --pinentry-mode loopback --passphrase '' --command-fd 0 --edit-key "$subrev" >/dev/null 2>&1
+gpg --export "$subrev" > revoked-subkeys.pgp
+
 # One User ID revoked, one kept.
 gpg --quick-gen-key 'Dave Current <dave@example.org>' ed25519 default never
 dave=$(fpr dave@example.org)

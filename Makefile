@@ -14,7 +14,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgre
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp fuzz clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix fuzz clean
 .SILENT:
 
 deps:
@@ -74,6 +74,10 @@ bench-network: deps
 # OpenPGP: parse, canonicalise and write a 10,000-certificate keyring, beside sq doing the same.
 bench-openpgp: deps
 	Benchmarks/run-openpgp.sh
+
+# Postfix alias look-ups: postmap -q (a process each, and from stdin) beside direct queries.
+bench-postfix: deps
+	Benchmarks/run-postfix-maps.sh
 
 # libFuzzer with the address sanitizer: FUZZ_SECONDS per target (default 60).
 fuzz:

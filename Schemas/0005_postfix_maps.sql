@@ -1,6 +1,6 @@
 -- What Postfix reads straight from PostgreSQL (Deploy/postfix/*.cf): where mail for an address goes,
 -- and which login may send as it. Postfix connects as palisade_postfix, which can read these two views
--- and nothing else. A disabled address, or one of a closed account, is in neither: it stops receiving
+-- (through the two functions below) and nothing else. A disabled address, or one of a closed account, is in neither: it stops receiving
 -- and cannot be used as a sender.
 
 DO $$
@@ -28,6 +28,22 @@ CREATE VIEW postfix_virtual_aliases AS
 CREATE VIEW postfix_sender_logins AS
     SELECT address, destination AS login FROM postfix_virtual_aliases;
 
+-- Postfix sends each look-up as a plain query, which PostgreSQL plans anew every time; planning the
+-- three-way join cost more than running it. These functions keep their plan for the connection's life
+-- (PL/pgSQL caches it), so a look-up is planned once per Postfix connection. No row: not found.
+CREATE FUNCTION postfix_alias_destination(wanted text) RETURNS SETOF text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY SELECT destination FROM postfix_virtual_aliases WHERE address = lower(wanted);
+END
+$$;
+CREATE FUNCTION postfix_sender_login(wanted text) RETURNS SETOF text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY SELECT login FROM postfix_sender_logins WHERE address = lower(wanted);
+END
+$$;
+REVOKE ALL ON FUNCTION postfix_alias_destination(text), postfix_sender_login(text) FROM PUBLIC;
+
 DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO palisade_postfix', current_database()); END $$;
 GRANT USAGE ON SCHEMA public TO palisade_postfix;
 GRANT SELECT ON postfix_virtual_aliases, postfix_sender_logins TO palisade_postfix;
+GRANT EXECUTE ON FUNCTION postfix_alias_destination(text), postfix_sender_login(text) TO palisade_postfix;

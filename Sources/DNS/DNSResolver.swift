@@ -29,7 +29,6 @@ public final class DNSResolver: Sendable {
     private struct Lookup {
         let continuation: CheckedContinuation<UnboundResult, any Error>
         var queryID: Int32?
-        var completion: UnboundContext.Completion?
         var timer: Task<Void, Never>?
     }
 
@@ -149,7 +148,7 @@ public final class DNSResolver: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UnboundResult, any Error>) in
                 let completion = UnboundContext.Completion { [weak self] result in self?.finish(serial, with: result) }
-                pending.withLock { $0.lookups[serial] = Lookup(continuation: continuation, completion: completion) }
+                pending.withLock { $0.lookups[serial] = Lookup(continuation: continuation) }
                 submissions.async { [weak self, context] in
                     // Abandoned (timed out, cancelled) before it was sent: do not send it.
                     guard let self, self.pending.withLock({ $0.lookups[serial] != nil }) else { return }
@@ -187,8 +186,8 @@ public final class DNSResolver: Sendable {
     private func abandon(_ serial: UInt64, because error: any Error) {
         guard let lookup = pending.withLock({ $0.lookups.removeValue(forKey: serial) }) else { return }
         lookup.timer?.cancel()
-        if let id = lookup.queryID, let completion = lookup.completion {
-            submissions.async { [context] in _ = context.cancel(id, completion: completion) }
+        if let id = lookup.queryID {
+            submissions.async { [context] in _ = context.cancel(id) }
         }
         lookup.continuation.resume(throwing: error)
     }

@@ -32,14 +32,57 @@ final class UnboundContext: Sendable {
         let source: any DispatchSourceRead
     }
 
-    /// One outstanding query's completion, passed to C as the callback's `mydata`.
+    /// One outstanding query's completion.
     final class Completion: Sendable {
         let handler: @Sendable (Result<UnboundResult, DNSError>) -> Void
         init(_ handler: @escaping @Sendable (Result<UnboundResult, DNSError>) -> Void) { self.handler = handler }
     }
 
+    /// What C holds for one query (the callback's `mydata`, retained once): its completion and the
+    /// register that lets `close` free what unbound never answered.
+    final class Ticket: Sendable {
+        let completion: Completion
+        let register: Outstanding
+        init(_ completion: Completion, _ register: Outstanding) {
+            self.completion = completion
+            self.register = register
+        }
+    }
+
+    /// The tickets C holds, by address, with their query IDs once known.
+    final class Outstanding: Sendable {
+        private let tickets = Mutex<[UInt: Int32]>([:])
+
+        func add(_ ticket: UnsafeMutableRawPointer) { tickets.withLock { $0[UInt(bitPattern: ticket)] = 0 } }
+        func identify(_ ticket: UnsafeMutableRawPointer, as id: Int32) {
+            tickets.withLock { if $0[UInt(bitPattern: ticket)] != nil { $0[UInt(bitPattern: ticket)] = id } }
+        }
+        /// Forgets a ticket; false if it was already gone.
+        @discardableResult
+        func remove(_ ticket: UnsafeMutableRawPointer) -> Bool { tickets.withLock { $0.removeValue(forKey: UInt(bitPattern: ticket)) != nil } }
+        /// Forgets the ticket of query `id`, returning its address.
+        func remove(id: Int32) -> UnsafeMutableRawPointer? {
+            tickets.withLock { tickets in
+                guard let key = tickets.first(where: { $0.value == id })?.key else { return nil }
+                tickets.removeValue(forKey: key)
+                return UnsafeMutableRawPointer(bitPattern: key)
+            }
+        }
+        /// Releases every ticket still held (after unbound was deleted and can call back no more).
+        func releaseAll() {
+            let left = tickets.withLock { tickets in
+                defer { tickets.removeAll() }
+                return Array(tickets.keys)
+            }
+            for key in left {
+                if let pointer = UnsafeMutableRawPointer(bitPattern: key) { Unmanaged<Ticket>.fromOpaque(pointer).release() }
+            }
+        }
+    }
+
     private let handle: Handle
     private let source: Source
+    private let outstanding = Outstanding()
     /// Set by `close`. Held while calling into the context, so it cannot be freed under a call.
     private let closed = Mutex<Bool>(false)
 
@@ -78,7 +121,11 @@ final class UnboundContext: Sendable {
         let readable = DispatchSource.makeReadSource(fileDescriptor: ub_fd(context), queue: queue)
         let handle = self.handle
         readable.setEventHandler { _ = ub_process(handle.pointer) }
-        readable.setCancelHandler { ub_ctx_delete(handle.pointer) }
+        let outstanding = self.outstanding
+        readable.setCancelHandler {
+            ub_ctx_delete(handle.pointer)
+            outstanding.releaseAll()
+        }
         readable.activate()
         source = Source(source: readable)
     }
@@ -87,31 +134,32 @@ final class UnboundContext: Sendable {
     /// is cancelled first. Returns the query's ID for `cancel`.
     func resolve(name: String, type: UInt16, completion: Completion) throws(DNSError) -> Int32 {
         var id: Int32 = 0
-        let context = Unmanaged.passRetained(completion).toOpaque()
+        let ticket = Unmanaged.passRetained(Ticket(completion, outstanding)).toOpaque()
+        outstanding.add(ticket)
         let code = closed.withLock { closed -> Int32? in
-            closed ? nil : ub_resolve_async(handle.pointer, name, Int32(type), 1 /* IN */, context, unboundCallback, &id)
+            closed ? nil : ub_resolve_async(handle.pointer, name, Int32(type), 1 /* IN */, ticket, unboundCallback, &id)
         }
-        guard let code else {
-            Unmanaged<Completion>.fromOpaque(context).release()
-            throw .closed
-        }
-        guard code == 0 else {
-            Unmanaged<Completion>.fromOpaque(context).release()
+        guard let code, code == 0 else {
+            outstanding.remove(ticket)
+            Unmanaged<Ticket>.fromOpaque(ticket).release()
+            guard let code else { throw .closed }
             throw .resolver(String(cString: ub_strerror(code)))
         }
+        outstanding.identify(ticket, as: id)
         return id
     }
 
     /// Cancels a query. True if it was cancelled before its answer was delivered, in which case its
-    /// completion will never run (and is released here); false if the answer is delivered or on its way.
-    func cancel(_ id: Int32, completion: Completion) -> Bool {
+    /// completion will never run (and its ticket is released here); false if the answer is delivered or
+    /// on its way.
+    func cancel(_ id: Int32) -> Bool {
         guard closed.withLock({ closed in !closed && ub_cancel(handle.pointer, id) == 0 }) else { return false }
-        Unmanaged.passUnretained(completion).release()
+        if let ticket = outstanding.remove(id: id) { Unmanaged<Ticket>.fromOpaque(ticket).release() }
         return true
     }
 
-    /// Stops the resolver thread and frees the context. Queries still outstanding never complete: the
-    /// caller fails them.
+    /// Stops the resolver thread and frees the context and the tickets of queries unbound never answered.
+    /// Those never complete: the caller fails them.
     func close() {
         let wasOpen = closed.withLock { closed in
             defer { closed = true }
@@ -127,7 +175,9 @@ private let unboundCallback: ub_callback_type = { context, error, result in
         ub_resolve_free(result)
         return
     }
-    let completion = Unmanaged<UnboundContext.Completion>.fromOpaque(context).takeRetainedValue()
+    let ticket = Unmanaged<UnboundContext.Ticket>.fromOpaque(context).takeRetainedValue()
+    ticket.register.remove(context)
+    let completion = ticket.completion
     defer { ub_resolve_free(result) }
     guard error == 0, let result else {
         completion.handler(.failure(.resolver(String(cString: ub_strerror(error)))))

@@ -219,6 +219,26 @@ struct ResolverTests {
         await #expect(throws: CancellationError.self) { _ = try await lookup.value }
     }
 
+    @Test("Closing the resolver fails a look-up still waiting, whenever it comes, with closed")
+    func closeWhileWaiting() async throws {
+        let world = try TestWorld.current()
+        let silent = try SilentUDPServer()
+        defer { silent.close() }
+        let resolver = try DNSResolver(
+            configuration: DNSResolverConfiguration(
+                trustAnchorFiles: [world.trustAnchorFile],
+                stubZones: [DNSStubZone(zone: "palisade.example", address: "127.0.0.1@\(silent.port)")],
+                timeout: .seconds(60)
+            ),
+            logger: Logger(label: "palisade.test.dns")
+        )
+        let lookup = Task { try await resolver.txt("closing.palisade.example") }
+        resolver.close()
+        await #expect(throws: DNSError.closed) { _ = try await lookup.value }
+        // Closed for good: a later look-up fails the same way.
+        await #expect(throws: DNSError.closed) { _ = try await resolver.txt("after.palisade.example") }
+    }
+
     @Test("A look-up that outlives dns.timeout fails as timed out")
     func timeout() async throws {
         let world = try TestWorld.current()

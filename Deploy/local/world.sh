@@ -55,7 +55,7 @@ stop() {
             pid=$(cat "$pidfile")
             # Only ours: a stale pidfile (after a reboot) may name an unrelated process.
             case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
-                nsd|unbound|nginx) kill "$pid" 2>/dev/null || true ;;
+                nsd*|unbound*|nginx*) kill "$pid" 2>/dev/null || true ;;
                 *) rm -f "$pidfile"; continue ;;
             esac
             # Wait for it to go, so the ports are free when we return.

@@ -203,17 +203,9 @@ struct ResolverTests {
 
     @Test("Cancelling the task abandons the look-up")
     func cancellation() async throws {
-        let world = try TestWorld.current()
         let silent = try SilentUDPServer()
         defer { silent.close() }
-        let patient = try DNSResolver(
-            configuration: DNSResolverConfiguration(
-                trustAnchorFiles: [world.trustAnchorFile],
-                stubZones: [DNSStubZone(zone: "palisade.example", address: "127.0.0.1@\(silent.port)")],
-                timeout: .seconds(60)
-            ),
-            logger: Logger(label: "palisade.test.dns")
-        )
+        let patient = try silent.resolver(timeout: .seconds(60))
         let lookup = Task { try await patient.txt("cancelled.palisade.example") }
         lookup.cancel()
         await #expect(throws: CancellationError.self) { _ = try await lookup.value }
@@ -221,17 +213,9 @@ struct ResolverTests {
 
     @Test("Closing the resolver fails a look-up still waiting, whenever it comes, with closed")
     func closeWhileWaiting() async throws {
-        let world = try TestWorld.current()
         let silent = try SilentUDPServer()
         defer { silent.close() }
-        let resolver = try DNSResolver(
-            configuration: DNSResolverConfiguration(
-                trustAnchorFiles: [world.trustAnchorFile],
-                stubZones: [DNSStubZone(zone: "palisade.example", address: "127.0.0.1@\(silent.port)")],
-                timeout: .seconds(60)
-            ),
-            logger: Logger(label: "palisade.test.dns")
-        )
+        let resolver = try silent.resolver(timeout: .seconds(60))
         let lookup = Task { try await resolver.txt("closing.palisade.example") }
         resolver.close()
         await #expect(throws: DNSError.closed) { _ = try await lookup.value }
@@ -241,26 +225,30 @@ struct ResolverTests {
 
     @Test("A look-up that outlives dns.timeout fails as timed out")
     func timeout() async throws {
-        let world = try TestWorld.current()
-        // A server that takes queries and never answers: a bound UDP socket nobody reads.
         let silent = try SilentUDPServer()
         defer { silent.close() }
-        let impatient = try DNSResolver(
-            configuration: DNSResolverConfiguration(
-                trustAnchorFiles: [world.trustAnchorFile],
-                stubZones: [DNSStubZone(zone: "palisade.example", address: "127.0.0.1@\(silent.port)")],
-                timeout: .milliseconds(200)
-            ),
-            logger: Logger(label: "palisade.test.dns")
-        )
+        let impatient = try silent.resolver(timeout: .milliseconds(200))
         await #expect(throws: DNSError.timedOut(name: "timeout.palisade.example", type: .txt, after: .milliseconds(200))) {
             _ = try await impatient.txt("timeout.palisade.example")
         }
     }
 }
 
-/// A UDP socket on 127.0.0.1 that receives datagrams and never answers them.
+/// A UDP socket on 127.0.0.1 that receives datagrams and never answers them: a DNS server that is
+/// there and silent.
 struct SilentUDPServer {
+    /// A resolver that sends everything under palisade.example to this silent server.
+    func resolver(timeout: Duration) throws -> DNSResolver {
+        try DNSResolver(
+            configuration: DNSResolverConfiguration(
+                trustAnchorFiles: [TestWorld.current().trustAnchorFile],
+                stubZones: [DNSStubZone(zone: "palisade.example", address: "127.0.0.1@\(port)")],
+                timeout: timeout
+            ),
+            logger: Logger(label: "palisade.test.dns")
+        )
+    }
+
     let descriptor: Int32
     let port: Int
 

@@ -16,7 +16,11 @@ let package = Package(
         .library(name: "DNS", targets: ["DNS"]),
         .library(name: "HTTPFetch", targets: ["HTTPFetch"]),
         .library(name: "OpenPGP", targets: ["OpenPGP"]),
+        .library(name: "Aliases", targets: ["Aliases"]),
+        .library(name: "HTTPService", targets: ["HTTPService"]),
+        .library(name: "AliasAPI", targets: ["AliasAPI"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
+        .executable(name: "palisade-aliases", targets: ["palisade-aliases"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML", "CommandLineArguments"]),
@@ -27,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries, reached only through the thin wrappers in Core and the later network/OpenPGP libraries.
@@ -75,10 +80,48 @@ let package = Package(
             dependencies: ["Core", "COpenSSL"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Aliases",
+            dependencies: [
+                "Core",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What every service's HTTP listener shares: bearer tokens, JSON errors, /healthz and /metrics.
+        .target(
+            name: "HTTPService",
+            dependencies: [
+                "Core",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AliasAPI",
+            dependencies: [
+                "Core", "Aliases", "HTTPService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "palisade-aliases",
+            dependencies: [
+                "Core", "Aliases", "AliasAPI", "HTTPService",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/AliasManager",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "platformctl",
             dependencies: [
-                "Core", "DNS", "HTTPFetch",
+                "Core", "DNS", "HTTPFetch", "Aliases",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -114,7 +157,16 @@ let package = Package(
             path: "Fuzz/OpenPGPFuzzer",
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
-        .target(name: "CoreTestSupport", dependencies: ["Core"], path: "Tests/CoreTestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "CoreTestSupport",
+            dependencies: [
+                "Core",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/CoreTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "palisade-test-worker",
             dependencies: ["Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
@@ -135,6 +187,16 @@ let package = Package(
             name: "CoreIntegrationTests",
             dependencies: [
                 "Core", "CoreTestSupport", "palisade-test-worker", "platformctl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AliasManagerTests",
+            dependencies: [
+                "Core", "Aliases", "AliasAPI", "HTTPService", "CoreTestSupport", "platformctl", "palisade-aliases",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -79,10 +79,10 @@ extension ConfigSetting where Value == Bool {
 
 extension ConfigSetting where Value == [String] {
     /// `validate` sees the whole list and names the first bad element.
-    public static func stringList(_ key: String, default value: [String], _ summary: String,
+    public static func stringList(_ key: String, default value: [String], secret: Bool = false, _ summary: String,
                                   validate: @escaping @Sendable ([String]) -> String? = { _ in nil }) -> Self {
-        Self(key: key, kind: .stringList, summary: summary, isSecret: false, defaultValue: value,
-             reader: { $0.stringArray(forKey: ConfigKey($1.key), default: $1.defaultValue) },
+        Self(key: key, kind: .stringList, summary: summary, isSecret: secret, defaultValue: value,
+             reader: { $0.stringArray(forKey: ConfigKey($1.key), isSecret: $1.isSecret, default: $1.defaultValue) },
              validator: validate)
     }
 }

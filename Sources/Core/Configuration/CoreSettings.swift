@@ -40,8 +40,17 @@ public enum CoreSettings {
     /// Sections of the shared file that belong to the services; each service checks its own.
     public static let serviceSections: Set<String> = ["keystore", "wkd", "vks", "aliases", "transport"]
 
-    /// The schema of a program that reads only Core's settings (platformctl today).
-    public static let schema = ConfigSchema(settings: all, foreignSections: serviceSections)
+    /// Sections of the shared libraries that not every program reads (`DNSSettings`, `HTTPFetchSettings`).
+    public static let librarySections: Set<String> = ["dns", "http"]
+
+    /// The schema of a program that reads only Core's settings.
+    public static let schema = schema(adding: [])
+
+    /// The schema of a program that reads Core's settings and `settings`: every other section of the
+    /// shared file belongs to another program and is left alone.
+    public static func schema(adding settings: [any AnyConfigSetting]) -> ConfigSchema {
+        ConfigSchema(settings: all + settings, foreignSections: serviceSections.union(librarySections))
+    }
 }
 
 extension PostgresConfiguration {

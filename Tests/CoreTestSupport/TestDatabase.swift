@@ -2,19 +2,18 @@ import Core
 import Foundation
 import Logging
 import ServiceLifecycle
-import Testing
 
 /// A fresh, migrated database in the test cluster that `make test` started, one per test.
 ///
 /// `PALISADE_TEST_DATABASE_URL` names the cluster's superuser connection (a `postgresql://…/postgres` URL);
 /// without it the integration tests fail with a message saying to run `make test`.
-struct TestDatabase {
-    let name: String
-    let url: String
-    let pool: PostgresPool
-    let logger: Logger
+public struct TestDatabase: Sendable {
+    public let name: String
+    public let url: String
+    public let pool: PostgresPool
+    public let logger: Logger
 
-    static var adminURL: String {
+    public static var adminURL: String {
         get throws {
             guard let url = ProcessInfo.processInfo.environment["PALISADE_TEST_DATABASE_URL"], !url.isEmpty else {
                 throw TestSetupError("PALISADE_TEST_DATABASE_URL is not set: run the integration tests with `make test`, which starts a PostgreSQL cluster")
@@ -23,14 +22,14 @@ struct TestDatabase {
         }
     }
 
-    static var repositoryRoot: URL {
+    public static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static var schemasDirectory: String { repositoryRoot.appendingPathComponent("Schemas").path }
+    public static var schemasDirectory: String { repositoryRoot.appendingPathComponent("Schemas").path }
 
     /// Creates `palisade_test_<random>`, applies the migrations unless `migrated` is false, and opens a pool.
-    static func create(migrated: Bool = true, maxConnections: Int = 10, label: String = "test") async throws -> TestDatabase {
+    public static func create(migrated: Bool = true, maxConnections: Int = 10, label: String = "test") async throws -> TestDatabase {
         let admin = try adminURL
         let name = "palisade_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         let logger = Logger(label: "palisade.\(label)")
@@ -45,7 +44,7 @@ struct TestDatabase {
         return TestDatabase(name: name, url: url, pool: pool, logger: logger)
     }
 
-    static func replacingDatabase(in url: String, with name: String) -> String {
+    public static func replacingDatabase(in url: String, with name: String) -> String {
         guard let slash = url.range(of: "/", options: .backwards) else { return url }
         let rest = url[slash.upperBound...]
         let query = rest.firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
@@ -53,25 +52,24 @@ struct TestDatabase {
     }
 
     /// A second pool on the same database, as another process would have.
-    func anotherPool(maxConnections: Int = 4, label: String = "test") -> PostgresPool {
+    public func anotherPool(maxConnections: Int = 4, label: String = "test") -> PostgresPool {
         PostgresPool(configuration: PostgresConfiguration(conninfo: url, applicationName: label, maxConnections: maxConnections, reconnectWindow: .seconds(60)), logger: logger)
     }
 
-    /// Waits for a condition the database will reach, checking it again whenever it is false; fails the
-    /// test with `message` if it is still false after `limit` (a generous bound, not a timing assertion).
-    func eventually(_ message: String, limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+    /// Waits for a condition the database will reach, checking it again whenever it is false; throws
+    /// `message` if it is still false after `limit` (a generous bound, not a timing assertion).
+    public func eventually(_ message: String, limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("condition never became true: \(message)")
         throw TestSetupError("timed out waiting for: \(message)")
     }
 
     /// Runs `services` in a ServiceGroup until `condition` holds, then shuts them down gracefully and
     /// waits for them to stop.
-    func run(_ services: [any Service], until message: String, _ condition: @escaping () async throws -> Bool) async throws {
+    public func run(_ services: [any Service], until message: String, _ condition: @escaping () async throws -> Bool) async throws {
         let group = ServiceGroup(services: services, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -81,12 +79,12 @@ struct TestDatabase {
         }
     }
 
-    func count(_ sql: String) async throws -> Int {
+    public func count(_ sql: String) async throws -> Int {
         try await pool.query(PostgresQuery(sql: sql)).first!.decode("count")
     }
 }
 
-struct TestSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

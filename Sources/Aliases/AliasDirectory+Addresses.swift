@@ -1,0 +1,167 @@
+import Core
+import Foundation
+
+extension AliasDirectory {
+    /// Every address of an account, primary first.
+    public func addresses(of account: Int64) async throws -> [AddressRecord] {
+        try await pool.transaction { connection in
+            guard try await !connection.query("SELECT 1 FROM accounts WHERE id = \(account)").isEmpty else {
+                throw AliasError(.accountNotFound, "there is no account \(account)")
+            }
+            let cutoff = try await deletionCutoff(on: connection)
+            let rows = try await connection.query("""
+                SELECT a.address, a.kind::text AS kind, d.name AS domain, d.kind::text AS domain_kind, a.enabled, a.created_at, a.disabled_at
+                FROM addresses a JOIN domains d ON d.id = a.domain_id
+                WHERE a.account_id = \(account)
+                ORDER BY a.kind, a.address
+                """)
+            return try rows.map { try record($0, cutoff: cutoff) }
+        }
+    }
+
+    func record(_ row: PostgresRow, cutoff: Date) throws -> AddressRecord {
+        let kind: String = try row.decode("kind")
+        let domainKind: String = try row.decode("domain_kind")
+        return AddressRecord(
+            address: try row.decode("address"), kind: kind, domain: try row.decode("domain"), domainKind: domainKind,
+            enabled: try row.decode("enabled"),
+            deletable: kind == "alias" && (domainKind == "custom" || now() < cutoff),
+            createdAt: try row.decode("created_at"), disabledAt: try row.decodeIfPresent("disabled_at")
+        )
+    }
+
+    /// The account's own row for `address`, locked for the transaction.
+    func ownAddress(_ address: EmailAddress, of account: Int64, on connection: PostgresConnection) async throws -> (id: Int64, record: AddressRecord) {
+        let rows = try await connection.query("""
+            SELECT a.id, a.address, a.kind::text AS kind, d.name AS domain, d.kind::text AS domain_kind, a.enabled, a.created_at, a.disabled_at
+            FROM addresses a JOIN domains d ON d.id = a.domain_id
+            WHERE a.address = \(address.canonical) AND a.account_id = \(account)
+            FOR UPDATE OF a
+            """)
+        guard let row = rows.first else { throw AliasError(.addressNotFound, "account \(account) has no address \(address)") }
+        return (try row.decode("id"), try record(row, cutoff: try await deletionCutoff(on: connection)))
+    }
+
+    /// Gives `account` a new alias. The address must be on a platform domain or on one of the account's
+    /// own custom domains, never assigned to another account before, not a reserved role name on a
+    /// platform domain (unless an operator asks), and within the account's alias limit.
+    public func createAlias(_ text: String, for account: Int64, by actor: Actor) async throws -> AddressRecord {
+        let action = "alias.create"
+        let details = ["account": String(account)]
+        let address: EmailAddress
+        do {
+            address = try rules.parse(text)
+        } catch {
+            throw await refuse(error, action, by: actor, subject: String(text.prefix(300)), details: details)
+        }
+        return try await change(action, by: actor, subject: address.canonical, details: details) { connection in
+            try await lockActiveAccount(account, on: connection)
+            let domain = try await usableDomain(of: address, for: account, by: actor, on: connection)
+            let count: Int = try await connection.query("SELECT count(*) AS count FROM addresses WHERE account_id = \(account) AND kind = 'alias'").first!.decode("count")
+            if count >= rules.maxAliasesPerAccount {
+                throw AliasError(.aliasLimitReached, "account \(account) already holds \(count) aliases, the most allowed (aliases.maxPerAccount)")
+            }
+            try await insertAddress(address, domain: domain, account: account, kind: "alias", on: connection)
+            try await enqueueRefresh([address.canonical], on: connection)
+            return try await ownAddress(address, of: account, on: connection).record
+        }
+    }
+
+    /// Checks that `address`'s domain may carry an address of `account`, and returns its id.
+    func usableDomain(of address: EmailAddress, for account: Int64, by actor: Actor, on connection: PostgresConnection) async throws -> Int64 {
+        let rows = try await connection.query("SELECT id, kind::text AS kind, account_id FROM domains WHERE name = \(address.domain.ascii)")
+        guard let row = rows.first else {
+            throw AliasError(.domainNotAllowed, "\(address.domain) is not a domain served here")
+        }
+        let kind: String = try row.decode("kind")
+        if kind == "custom", try row.decodeIfPresent("account_id", as: Int64.self) != account {
+            throw AliasError(.domainNotAllowed, "\(address.domain) is another account's custom domain")
+        }
+        if kind == "platform", !actor.isOperator, rules.isReserved(address) {
+            throw AliasError(.reservedAddress, "\(address.localPart) is a reserved role name on platform domains (aliases.reservedLocalParts)")
+        }
+        return try row.decode("id")
+    }
+
+    /// Inserts the row; the database's uniqueness and reservation triggers decide races between accounts.
+    func insertAddress(_ address: EmailAddress, domain: Int64, account: Int64, kind: String, on connection: PostgresConnection) async throws {
+        let holder = try await connection.query("SELECT account_id FROM reserved_addresses WHERE address = \(address.canonical)").first
+        if let holder, try holder.decode("account_id", as: Int64.self) != account {
+            throw AliasError(.addressTaken, "\(address) was assigned before and stays reserved to its account")
+        }
+        if try await !connection.query("SELECT 1 FROM addresses WHERE address = \(address.canonical)").isEmpty {
+            throw AliasError(.addressExists, "account \(account) already has \(address)")
+        }
+        do {
+            try await connection.query("""
+                INSERT INTO addresses (address, local_part, domain_id, account_id, kind)
+                VALUES (\(address.canonical), \(address.localPart), \(domain), \(account), \(kind)::address_kind)
+                """)
+        } catch let error as PostgresError where error.isUniqueViolation || error.sqlState == "PA002" {
+            // Another request took it between the check and the insert.
+            throw AliasError(.addressTaken, "\(address) was just assigned to another request")
+        }
+    }
+
+    /// Disables or enables one of the account's aliases. A disabled alias receives nothing and cannot be
+    /// used as a sender, and stays the account's. A primary address is not disabled (close the account).
+    public func setEnabled(_ enabled: Bool, _ text: String, of account: Int64, by actor: Actor) async throws -> AddressRecord {
+        let action = enabled ? "alias.enable" : "alias.disable"
+        let details = ["account": String(account)]
+        let address: EmailAddress
+        do {
+            address = try EmailAddress(text)
+        } catch {
+            throw await refuse(AliasError(.invalidAddress, "\(error)"), action, by: actor, subject: String(text.prefix(300)), details: details)
+        }
+        return try await change(action, by: actor, subject: address.canonical, details: details) { connection in
+            try await lockActiveAccount(account, on: connection)
+            let (id, current) = try await ownAddress(address, of: account, on: connection)
+            if current.kind == "primary" {
+                throw AliasError(.primaryAddressProtected, "\(address) is account \(account)'s primary address: it is never disabled (close the account instead)")
+            }
+            guard current.enabled != enabled else { return current }
+            try await connection.query("""
+                UPDATE addresses SET enabled = \(enabled), disabled_at = CASE WHEN \(enabled) THEN NULL ELSE now() END WHERE id = \(id)
+                """)
+            try await enqueueRefresh([address.canonical], on: connection)
+            return try await ownAddress(address, of: account, on: connection).record
+        }
+    }
+
+    /// Deletes one of the account's aliases where the rules allow it: a custom-domain alias at any time,
+    /// a platform-domain alias only before the cutoff, a primary address never. The address stays
+    /// reserved to the account either way.
+    public func deleteAlias(_ text: String, of account: Int64, by actor: Actor) async throws {
+        let action = "alias.delete"
+        let details = ["account": String(account)]
+        let address: EmailAddress
+        do {
+            address = try EmailAddress(text)
+        } catch {
+            throw await refuse(AliasError(.invalidAddress, "\(error)"), action, by: actor, subject: String(text.prefix(300)), details: details)
+        }
+        try await change(action, by: actor, subject: address.canonical, details: details) { connection in
+            try await lockActiveAccount(account, on: connection)
+            let (id, current) = try await ownAddress(address, of: account, on: connection)
+            if current.kind == "primary" {
+                throw AliasError(.primaryAddressProtected, "\(address) is account \(account)'s primary address, which can never be deleted")
+            }
+            let cutoff = try await deletionCutoff(on: connection)
+            if current.domainKind == "platform", now() >= cutoff {
+                throw Self.deletionForbidden(address, cutoff: Self.format(cutoff))
+            }
+            do {
+                try await connection.query("DELETE FROM addresses WHERE id = \(id)")
+            } catch let error as PostgresError where error.sqlState == "PA001" {
+                // The database's clock or cutoff disagreed with ours: its rule wins.
+                throw Self.deletionForbidden(address, cutoff: Self.format(cutoff))
+            }
+            try await enqueueRefresh([address.canonical], on: connection)
+        }
+    }
+
+    static func deletionForbidden(_ address: EmailAddress, cutoff: String) -> AliasError {
+        AliasError(.aliasDeletionForbidden, "\(address) is an alias on the platform domain \(address.domain), and platform-domain aliases cannot be deleted since \(cutoff), so that no one else can ever take the address over; disable it instead")
+    }
+}

@@ -16,7 +16,7 @@ extension AliasDirectory {
             guard let domain, try domain.decode("kind", as: String.self) == "platform" else {
                 throw AliasError(.domainNotAllowed, "\(address.domain) is not a platform domain: a primary address is on one of the provider's domains")
             }
-            if !actor.isOperator, rules.isReserved(address) {
+            if !actor.allowReserved, rules.isReserved(address) {
                 throw AliasError(.reservedAddress, "\(address.localPart) is a reserved role name on platform domains (aliases.reservedLocalParts)")
             }
             let id: Int64 = try await connection.query("INSERT INTO accounts DEFAULT VALUES RETURNING id").first!.decode("id")

@@ -77,7 +77,7 @@ extension AliasDirectory {
         if kind == "custom", try row.decodeIfPresent("account_id", as: Int64.self) != account {
             throw AliasError(.domainNotAllowed, "\(address.domain) is another account's custom domain")
         }
-        if kind == "platform", !actor.isOperator, rules.isReserved(address) {
+        if kind == "platform", !actor.allowReserved, rules.isReserved(address) {
             throw AliasError(.reservedAddress, "\(address.localPart) is a reserved role name on platform domains (aliases.reservedLocalParts)")
         }
         return try row.decode("id")
@@ -89,8 +89,12 @@ extension AliasDirectory {
         if let holder, try holder.decode("account_id", as: Int64.self) != account {
             throw AliasError(.addressTaken, "\(address) was assigned before and stays reserved to its account")
         }
-        if try await !connection.query("SELECT 1 FROM addresses WHERE address = \(address.canonical)").isEmpty {
-            throw AliasError(.addressExists, "account \(account) already has \(address)")
+        // Read again: another account may have committed it since the reservation check's snapshot.
+        if let current = try await connection.query("SELECT account_id FROM addresses WHERE address = \(address.canonical)").first {
+            if try current.decode("account_id", as: Int64.self) == account {
+                throw AliasError(.addressExists, "account \(account) already has \(address)")
+            }
+            throw AliasError(.addressTaken, "\(address) belongs to another account")
         }
         do {
             try await connection.query("""

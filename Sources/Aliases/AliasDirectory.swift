@@ -27,11 +27,12 @@ public struct AliasDirectory: Sendable {
     /// Who asks, for the audit log and the logs (`api:webmail`, `platformctl:root`).
     public struct Actor: Sendable, CustomStringConvertible {
         public let name: String
-        /// Operators may create reserved role addresses (postmaster@…) on platform domains.
-        public let isOperator: Bool
-        public init(name: String, isOperator: Bool = false) {
+        /// Set for an operator's explicit request to create a reserved role address (postmaster@…) on a
+        /// platform domain.
+        public let allowReserved: Bool
+        public init(name: String, allowReserved: Bool = false) {
             self.name = name
-            self.isOperator = isOperator
+            self.allowReserved = allowReserved
         }
         public var description: String { name }
     }

@@ -1,3 +1,4 @@
+import Aliases
 import ArgumentParser
 import Core
 import Foundation
@@ -83,6 +84,9 @@ func reporting(_ body: () async throws -> Void) async throws {
     } catch let failure as Failure {
         FileHandle.standardError.write(Data("platformctl: \(failure)\n".utf8))
         throw failure.exitCode
+    } catch let refusal as AliasError {
+        FileHandle.standardError.write(Data("platformctl: \(refusal.code): \(refusal.message)\n".utf8))
+        throw ExitCode(5)
     } catch let error as PostgresError where error.isConnectionProblem {
         FileHandle.standardError.write(Data("platformctl: cannot reach PostgreSQL: \(error.message)\n".utf8))
         throw ExitCode(4)

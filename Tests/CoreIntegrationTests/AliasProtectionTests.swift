@@ -1,4 +1,5 @@
 import Core
+import CoreTestSupport
 import Foundation
 import Logging
 import Testing
@@ -10,17 +11,9 @@ import Testing
 struct AliasProtectionTests {
     static let roles = ["palisade_keystore", "palisade_wkd", "palisade_vks", "palisade_aliases", "palisade_transport", "palisade_admin"]
 
-    /// A database migrated up to 0003, with the cutoff set to `cutoff` before 0004 installs the rules
-    /// (the only way to have a cutoff in the future: once set it may only move earlier).
     static func database(cutoff: String? = nil) async throws -> TestDatabase {
-        let db = try await TestDatabase.create(migrated: false)
-        let all = try Migration.load(from: TestDatabase.schemasDirectory)
-        _ = try await Migrator(pool: db.pool, migrations: all.filter { $0.version <= 3 }, logger: db.logger).migrate()
-        if let cutoff {
-            try await db.pool.query("INSERT INTO settings (key, value) VALUES ('aliases.deletion_cutoff', \(cutoff))")
-        }
-        _ = try await Migrator(pool: db.pool, migrations: all, logger: db.logger).migrate()
-        return db
+        if let cutoff { return try await TestDatabase.create(aliasDeletionCutoff: cutoff) }
+        return try await TestDatabase.create()
     }
 
     struct Fixture {
@@ -43,10 +36,8 @@ struct AliasProtectionTests {
         return Fixture(account: account, other: other)
     }
 
-    /// A pool connected as `role` to the test database (the test cluster trusts local connections).
     static func pool(_ db: TestDatabase, as role: String) -> PostgresPool {
-        let url = db.url.replacingOccurrences(of: "://palisade@", with: "://\(role)@")
-        return PostgresPool(configuration: PostgresConfiguration(conninfo: url, maxConnections: 1, reconnectWindow: .zero), logger: db.logger)
+        db.pool(as: role)
     }
 
     static func exists(_ db: TestDatabase, _ address: String) async throws -> Bool {

@@ -19,9 +19,11 @@ public enum ChildProcess {
         return output
     }
 
-    /// Runs `executable arguments…` to completion and returns its exit status and standard output.
+    /// Runs `executable arguments…` to completion and returns its exit status and standard output
+    /// (followed by standard error when `includingStandardError`).
     public static func runReportingStatus(_ executable: String, _ arguments: [String],
-                                          environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
+                                          environment: [String: String]? = nil,
+                                          includingStandardError: Bool = false) async throws -> (status: Int32, output: String) {
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-child-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outputFile) }
@@ -31,7 +33,7 @@ public enum ChildProcess {
         process.arguments = arguments
         process.standardOutput = handle
         process.standardInput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = includingStandardError ? handle : FileHandle.nullDevice
         if let environment { process.environment = environment }
         let status = try await exitStatus(of: process)
         try handle.close()

@@ -23,7 +23,8 @@ public struct TestDatabase: Sendable {
     }
 
     public static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        // Tests/CoreTestSupport/TestDatabase.swift → the repository.
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     public static var schemasDirectory: String { repositoryRoot.appendingPathComponent("Schemas").path }
@@ -42,6 +43,24 @@ public struct TestDatabase: Sendable {
             try await Migrator(pool: pool, migrations: Migration.load(from: schemasDirectory), logger: logger).migrate()
         }
         return TestDatabase(name: name, url: url, pool: pool, logger: logger)
+    }
+
+    /// A database whose alias deletion cutoff is `cutoff` (ISO 8601), set before migration 0004 installs
+    /// the rules: the only way to have a cutoff in the future, since once set it may only move earlier.
+    public static func create(aliasDeletionCutoff cutoff: String) async throws -> TestDatabase {
+        let db = try await create(migrated: false)
+        let all = try Migration.load(from: schemasDirectory)
+        _ = try await Migrator(pool: db.pool, migrations: all.filter { $0.version <= 3 }, logger: db.logger).migrate()
+        try await db.pool.query("INSERT INTO settings (key, value) VALUES ('aliases.deletion_cutoff', \(cutoff))")
+        _ = try await Migrator(pool: db.pool, migrations: all, logger: db.logger).migrate()
+        return db
+    }
+
+    /// A pool connected as `role` (one of the service roles) to this database; the test cluster trusts
+    /// local connections.
+    public func pool(as role: String, maxConnections: Int = 1) -> PostgresPool {
+        let roleURL = url.replacingOccurrences(of: "://palisade@", with: "://\(role)@")
+        return PostgresPool(configuration: PostgresConfiguration(conninfo: roleURL, maxConnections: maxConnections, reconnectWindow: .zero), logger: logger)
     }
 
     public static func replacingDatabase(in url: String, with name: String) -> String {

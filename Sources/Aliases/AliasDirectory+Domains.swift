@@ -41,7 +41,7 @@ extension AliasDirectory {
         let rows = try await pool.query("""
             SELECT name, kind::text AS kind, account_id, created_at FROM domains
             WHERE \(account)::bigint IS NULL OR kind = 'platform' OR account_id = \(account)
-            ORDER BY kind, name
+            ORDER BY domains.kind, name
             """)
         return try rows.map(Self.domainRecord)
     }

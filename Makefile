@@ -14,7 +14,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgre
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix fuzz clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases fuzz clean
 .SILENT:
 
 deps:
@@ -28,25 +28,36 @@ deps:
 
 build: deps
 	$(SWIFT) build --product platformctl
+	$(SWIFT) build --product palisade-aliases
 
 # Start a throw-away PostgreSQL under .local/, migrate it, start every service, print where things are.
+# Each service runs in the background as its own database role; logs and pid files are under .local/.
 run: build
 	mkdir -p $(LOCAL)
 	admin_url=$$($(PG) start $(LOCAL)/pg $(RUN_PORT))
 	psql "$$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'palisade'" | grep -q 1 || psql "$$admin_url" -qc "CREATE DATABASE palisade"
-	db_url="postgresql://palisade@127.0.0.1:$(RUN_PORT)/palisade"
-	PALISADE_DATABASE_URL="$$db_url" .build/debug/platformctl db migrate --config Deploy/palisade.example.yaml
+	db_url() { echo "postgresql://$$1@127.0.0.1:$(RUN_PORT)/palisade"; }
+	PALISADE_DATABASE_URL="$$(db_url palisade)" .build/debug/platformctl db migrate --config Deploy/palisade.example.yaml
+	# The alias manager: a token for this machine only, kept in .local/aliases-token.
+	[ -s $(LOCAL)/aliases-token ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(LOCAL)/aliases-token)
+	token=$$(cat $(LOCAL)/aliases-token)
+	PALISADE_DATABASE_URL="$$(db_url palisade_aliases)" PALISADE_ALIASES_API_TOKENS="local:$$token" \
+		Deploy/local/service.sh start aliases $(LOCAL) http://127.0.0.1:8463/healthz \
+		.build/debug/palisade-aliases --config Deploy/palisade.example.yaml
 	echo
 	echo "Palisade is running (logs under $(LOCAL)/):"
-	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service (palisade_keystore, …)"
-	echo "                  psql '$$db_url'"
-	echo "  platformctl     export PALISADE_DATABASE_URL='$$db_url'"
-	echo "                  .build/debug/platformctl db status"
+	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service (palisade_aliases, …)"
+	echo "                  psql '$$(db_url palisade)'"
+	echo "  platformctl     export PALISADE_DATABASE_URL='$$(db_url palisade_admin)'"
+	echo "                  .build/debug/platformctl domains add mail.example --platform"
+	echo "                  .build/debug/platformctl accounts create alice@mail.example"
 	echo "                  .build/debug/platformctl jobs stats"
-	echo "  services        none yet: each service's issue adds it here"
+	echo "  palisade-aliases http://127.0.0.1:8463  (log $(LOCAL)/aliases.log)"
+	echo "                  curl -H \"Authorization: Bearer $$token\" http://127.0.0.1:8463/v1/accounts/1/addresses"
 	echo "Stop everything with: make stop"
 
 stop:
+	Deploy/local/service.sh stop aliases $(LOCAL)
 	$(PG) stop $(LOCAL)/pg
 	echo "stopped"
 
@@ -78,6 +89,11 @@ bench-openpgp: deps
 # Postfix alias look-ups: postmap -q (a process each, and from stdin) beside direct queries.
 bench-postfix: deps
 	Benchmarks/run-postfix-maps.sh
+
+# Alias creations: in-process, through the HTTP API with wrk, and the same SQL from pgbench (the floor).
+bench-aliases: deps
+	dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q 'ok installed' || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk >/dev/null; }
+	Benchmarks/run-aliases.sh
 
 # libFuzzer with the address sanitizer: FUZZ_SECONDS per target (default 60).
 fuzz:

@@ -144,6 +144,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "AliasBenchmark",
+            dependencies: ["Aliases", "Core", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/AliasBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "OpenPGPBenchmark",
             dependencies: ["OpenPGP"],
             path: "Benchmarks/OpenPGPBenchmark",

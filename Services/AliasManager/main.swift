@@ -16,6 +16,9 @@ ServiceCommandLine.checked(configuration, program: "palisade-aliases")
 if tokens.isEmpty {
     logger.warning("aliases.apiTokens is empty: every API request will be refused")
 }
-let application = AliasApplication.make(directory: directory, tokens: tokens, host: host, port: port, logger: logger)
+let readiness = ServiceReadiness()
+let application = AliasApplication.make(directory: directory, tokens: tokens, host: host, port: port, logger: logger) { _ in
+    readiness.markReady()
+}
 defer { pool.close() }
-try await PalisadeServiceGroup(services: [application], logger: logger).run()
+try await PalisadeServiceGroup(services: [application], logger: logger, readiness: readiness).run()

@@ -79,7 +79,7 @@ enum AliasRoutes {
     /// The address path segment, percent-decoded once (clients escape `@`, `+` and UTF-8).
     static func address(_ context: ServiceRequestContext) throws -> String {
         guard let raw = context.parameters.get("address"), let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
-            throw APIError(.badRequest, code: AliasError.Code.invalidAddress.rawValue, "the address in the path is not validly percent-encoded")
+            throw APIError(.unprocessableContent, code: AliasError.Code.invalidAddress.rawValue, "the address in the path is not validly percent-encoded")
         }
         return decoded
     }

@@ -10,8 +10,9 @@ extension AliasDirectory {
             }
             let cutoff = try await deletionCutoff(on: connection)
             let rows = try await connection.query("""
-                SELECT a.address, a.kind::text AS kind, d.name AS domain, d.kind::text AS domain_kind, a.enabled, a.created_at, a.disabled_at
-                FROM addresses a JOIN domains d ON d.id = a.domain_id
+                SELECT a.address, a.kind::text AS kind, d.name AS domain, d.kind::text AS domain_kind, a.enabled, a.created_at, a.disabled_at,
+                       c.state = 'active' AS account_active
+                FROM addresses a JOIN domains d ON d.id = a.domain_id JOIN accounts c ON c.id = a.account_id
                 WHERE a.account_id = \(account)
                 ORDER BY a.kind, a.address
                 """)
@@ -22,10 +23,11 @@ extension AliasDirectory {
     func record(_ row: PostgresRow, cutoff: Date) throws -> AddressRecord {
         let kind: String = try row.decode("kind")
         let domainKind: String = try row.decode("domain_kind")
+        let accountActive: Bool = try row.decode("account_active")
         return AddressRecord(
             address: try row.decode("address"), kind: kind, domain: try row.decode("domain"), domainKind: domainKind,
             enabled: try row.decode("enabled"),
-            deletable: kind == "alias" && (domainKind == "custom" || now() < cutoff),
+            deletable: kind == "alias" && accountActive && (domainKind == "custom" || now() < cutoff),
             createdAt: try row.decode("created_at"), disabledAt: try row.decodeIfPresent("disabled_at")
         )
     }
@@ -33,8 +35,9 @@ extension AliasDirectory {
     /// The account's own row for `address`, locked for the transaction.
     func ownAddress(_ address: EmailAddress, of account: Int64, on connection: PostgresConnection) async throws -> (id: Int64, record: AddressRecord) {
         let rows = try await connection.query("""
-            SELECT a.id, a.address, a.kind::text AS kind, d.name AS domain, d.kind::text AS domain_kind, a.enabled, a.created_at, a.disabled_at
-            FROM addresses a JOIN domains d ON d.id = a.domain_id
+            SELECT a.id, a.address, a.kind::text AS kind, d.name AS domain, d.kind::text AS domain_kind, a.enabled, a.created_at, a.disabled_at,
+                   c.state = 'active' AS account_active
+            FROM addresses a JOIN domains d ON d.id = a.domain_id JOIN accounts c ON c.id = a.account_id
             WHERE a.address = \(address.canonical) AND a.account_id = \(account)
             FOR UPDATE OF a
             """)
@@ -88,6 +91,17 @@ extension AliasDirectory {
         let holder = try await connection.query("SELECT account_id FROM reserved_addresses WHERE address = \(address.canonical)").first
         if let holder, try holder.decode("account_id", as: Int64.self) != account {
             throw AliasError(.addressTaken, "\(address) was assigned before and stays reserved to its account")
+        }
+        // With Postfix's recipient_delimiter = +, alice+x@ is delivered to alice@ when it has no entry of
+        // its own: an address and its +sub-addresses must all belong to one account.
+        let family = try await connection.query("""
+            SELECT 1 FROM reserved_addresses
+            WHERE regexp_replace(address, '\\+[^@]*@', '@') = regexp_replace(\(address.canonical), '\\+[^@]*@', '@')
+              AND account_id <> \(account)
+            LIMIT 1
+            """)
+        if !family.isEmpty {
+            throw AliasError(.addressTaken, "\(address) shares its base address with +sub-addresses of another account (the + delimiter)")
         }
         // Read again: another account may have committed it since the reservation check's snapshot.
         if let current = try await connection.query("SELECT account_id FROM addresses WHERE address = \(address.canonical)").first {

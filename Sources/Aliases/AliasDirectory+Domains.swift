@@ -15,7 +15,7 @@ extension AliasDirectory {
         }
         return try await change(action, by: actor, subject: name.ascii, details: details) { connection in
             try await lockActiveAccount(account, on: connection)
-            try await checkNewDomain(name, kind: "custom", on: connection)
+            try await checkNewDomain(name, kind: "custom", account: account, on: connection)
             return try await insertDomain(name, kind: "custom", account: account, on: connection)
         }
     }
@@ -38,6 +38,9 @@ extension AliasDirectory {
 
     /// The platform domains and, with `account`, that account's custom domains; without it, all.
     public func domains(for account: Int64? = nil) async throws -> [DomainRecord] {
+        if let account, try await pool.query("SELECT 1 FROM accounts WHERE id = \(account)").isEmpty {
+            throw AliasError(.accountNotFound, "there is no account \(account)")
+        }
         let rows = try await pool.query("""
             SELECT name, kind::text AS kind, account_id, created_at FROM domains
             WHERE \(account)::bigint IS NULL OR kind = 'platform' OR account_id = \(account)
@@ -57,11 +60,13 @@ extension AliasDirectory {
         return name
     }
 
-    func checkNewDomain(_ name: DomainName, kind: String, on connection: PostgresConnection) async throws {
+    /// Refuses a name that exists, or that nests with (is under or above) a domain of someone else: a
+    /// platform domain, or another account's custom domain. One account's own custom domains may nest.
+    func checkNewDomain(_ name: DomainName, kind: String, account: Int64? = nil, on connection: PostgresConnection) async throws {
         // One domain registration at a time, so two nesting names cannot both pass the check below.
         try await connection.query("SELECT pg_advisory_xact_lock(hashtext('palisade.domains'))")
         let overlapping = try await connection.query("""
-            SELECT name, kind::text AS kind FROM domains
+            SELECT name, kind::text AS kind, account_id FROM domains
             WHERE name = \(name.ascii) OR right(\(name.ascii), length(name) + 1) = '.' || name OR right(name, length(\(name.ascii)) + 1) = '.' || \(name.ascii)
             """)
         for row in overlapping {
@@ -70,6 +75,9 @@ extension AliasDirectory {
             if other == name.ascii { throw AliasError(.domainExists, "\(name) is already registered") }
             if kind == "platform" || otherKind == "platform" {
                 throw AliasError(.domainNotAllowed, "\(name) overlaps the \(otherKind) domain \(other): platform and custom domains never nest")
+            }
+            if try row.decodeIfPresent("account_id", as: Int64.self) != account {
+                throw AliasError(.domainNotAllowed, "\(name) overlaps \(other), another account's custom domain")
             }
         }
     }

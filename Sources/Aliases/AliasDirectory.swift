@@ -60,7 +60,7 @@ public struct AliasDirectory: Sendable {
 
     func audit(_ refusal: AliasError, action: String, by actor: Actor, subject: String?, details: [String: String]) async {
         Counter(label: "palisade_alias_operations_total", dimensions: [("operation", action), ("outcome", refusal.code.rawValue)]).increment()
-        logger.info("\(action) refused", metadata: ["actor": "\(actor)", "subject": "\(subject ?? "-")", "code": "\(refusal.code)"])
+        logger.info("\(action) refused", metadata: ["actor": "\(actor)", "subject": "\(AuditLog.printable(subject ?? "-"))", "code": "\(refusal.code)"])
         var details = details
         details["message"] = refusal.message
         do {
@@ -68,6 +68,12 @@ public struct AliasDirectory: Sendable {
         } catch {
             logger.error("could not write the audit row of a refusal", metadata: ["action": "\(action)", "error": "\(error)"])
         }
+    }
+
+    /// Audits a request refused before it reached the rules (a malformed body or path from an
+    /// authenticated caller), so the audit log holds every refused attempt.
+    public func recordRefusal(_ action: String, by actor: Actor, subject: String?, code: String, message: String) async {
+        await audit(AliasError(AliasError.Code(rawValue: code), message), action: action, by: actor, subject: subject, details: [:])
     }
 
     /// Refuses before the transaction starts (bad syntax): audited like any refusal.

@@ -105,5 +105,9 @@ struct AliasAPITests {
             #expect(reply.message.contains(message), "\(reply.message)")
         }
         #expect(try await world.snapshot() == before)
+        let audited = try await world.db.pool.query("""
+            SELECT actor, action, details->>'code' AS code FROM audit_log WHERE details->>'outcome' = 'refused'
+            """).map { [try $0.decode("actor", as: String.self), try $0.decode("action", as: String.self), try $0.decode("code", as: String.self)] }
+        #expect(audited.count == 1 && audited.first?[0] == "api:webmail" && audited.first?[2] == code, "\(audited)")
     }
 }

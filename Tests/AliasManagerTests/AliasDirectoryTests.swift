@@ -111,6 +111,7 @@ struct AliasDirectoryTests {
         #expect(await refusal { _ = try await world.directory.createAlias("new@mail.example", for: world.alice, by: AliasWorld.api) } == .accountClosed)
         #expect(await refusal { _ = try await world.directory.setEnabled(false, "gone@mail.example", of: world.alice, by: AliasWorld.api) } == .accountClosed)
         #expect(await refusal { _ = try await world.directory.closeAccount(world.alice, by: AliasWorld.api) } == .accountClosed)
+        #expect(try await world.directory.addresses(of: world.alice).allSatisfy { !$0.deletable })
     }
 
     @Test("Invalid, reserved, over-long and non-ASCII addresses, foreign domains and the limit are refused with nothing changed", arguments: [
@@ -186,6 +187,33 @@ struct AliasDirectoryTests {
         _ = try await world.directory.createAlias("postmaster@bücher.example", for: world.alice, by: AliasWorld.api)
         let visible = try await world.directory.domains(for: world.bob).map(\.name)
         #expect(visible == ["mail.example", "other.example"])
+        // Another account's custom domain is not nested into; the owner's own may nest.
+        #expect(await refusal { _ = try await world.directory.addCustomDomain("shop.xn--bcher-kva.example", for: world.bob, by: AliasWorld.api) } == .domainNotAllowed)
+        _ = try await world.directory.addCustomDomain("shop.xn--bcher-kva.example", for: world.alice, by: AliasWorld.api)
+        #expect(await refusal { _ = try await world.directory.domains(for: 999_999) } == .accountNotFound)
+    }
+
+    @Test("An address and its +sub-addresses belong to one account (Postfix delivers alice+x to alice)")
+    func subAddresses() async throws {
+        let world = try await AliasWorld.make()
+        defer { world.close() }
+        #expect(await refusal { _ = try await world.directory.createAlias("alice+x@mail.example", for: world.bob, by: AliasWorld.api) } == .addressTaken)
+        _ = try await world.directory.createAlias("alice+shop@mail.example", for: world.alice, by: AliasWorld.api)
+        _ = try await world.directory.createAlias("carol+news@mail.example", for: world.bob, by: AliasWorld.api)
+        #expect(await refusal { _ = try await world.directory.createAlias("carol@mail.example", for: world.alice, by: AliasWorld.api) } == .addressTaken)
+        #expect(await refusal { _ = try await world.directory.createAlias("carol+other@mail.example", for: world.alice, by: AliasWorld.api) } == .addressTaken)
+        _ = try await world.directory.createAlias("carol@mail.example", for: world.bob, by: AliasWorld.api)
+        // The family is per domain.
+        _ = try await world.directory.createAlias("alice+x@other.example", for: world.bob, by: AliasWorld.api)
+    }
+
+    @Test("Input PostgreSQL cannot hold (NUL) is refused and still audited")
+    func nulInput() async throws {
+        let world = try await AliasWorld.make()
+        defer { world.close() }
+        #expect(await refusal { _ = try await world.directory.createAlias("a\u{0}b@mail.example", for: world.alice, by: AliasWorld.api) } == .invalidAddress)
+        #expect(await refusal { try await world.directory.deleteAlias("a\u{0}@mail.example", of: world.alice, by: AliasWorld.api) } == .invalidAddress)
+        #expect(try await world.db.count("SELECT count(*) FROM audit_log WHERE details->>'outcome' = 'refused' AND subject LIKE 'a%@mail.example'") == 2)
     }
 
     @Test("Every change enqueues wkd.refresh in its own transaction; a refusal enqueues nothing")

@@ -127,6 +127,35 @@ struct AliasProtectionTests {
         #expect(try await !Self.exists(db, "alias@mail.example"))
     }
 
+    @Test("A platform domain keeps its name, kind and owner and is never removed, so its aliases cannot be freed that way")
+    func domainsProtected() async throws {
+        let db = try await Self.database()
+        defer { db.pool.close() }
+        let fixture = try await Self.populate(db)
+        for role in Self.roles {
+            let pool = Self.pool(db, as: role)
+            defer { pool.close() }
+            await #expect(throws: PostgresError.self, "\(role) made a platform domain custom") {
+                try await pool.query("UPDATE domains SET kind = 'custom', account_id = \(fixture.account) WHERE name = 'mail.example'")
+            }
+        }
+        for statement in [
+            "UPDATE domains SET kind = 'custom', account_id = \(fixture.account) WHERE name = 'mail.example'",
+            "UPDATE domains SET name = 'renamed.example' WHERE name = 'mail.example'",
+            "UPDATE domains SET account_id = \(fixture.other) WHERE name = 'custom.example'",
+            "DELETE FROM domains WHERE name = 'mail.example'",
+            "TRUNCATE domains CASCADE",
+        ] {
+            do {
+                try await db.pool.query(PostgresQuery(sql: statement))
+                Issue.record("the owner ran: \(statement)")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "PA001", "\(statement): \(error)")
+            }
+        }
+        #expect(try await db.count("SELECT count(*) FROM domains WHERE name = 'mail.example' AND kind = 'platform'") == 1)
+    }
+
     @Test("The cutoff may move earlier, never later, and cannot be removed")
     func cutoffOnlyEarlier() async throws {
         let db = try await Self.database()

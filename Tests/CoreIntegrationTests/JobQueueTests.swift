@@ -15,9 +15,34 @@ struct JobQueueTests {
         #expect(try await queue.enqueue(job) == .duplicate)
         let claimed = try await queue.claim(queue: "wkd", kinds: ["wkd.refresh"], limit: 10, owner: "t", lease: .seconds(30))
         #expect(claimed.count == 1)
-        #expect(try await queue.enqueue(job) == .duplicate, "a running job still holds its key")
         #expect(try await queue.complete(leases: claimed.map(\.leaseID)) == 1)
         guard case .enqueued = try await queue.enqueue(job) else { Issue.record("key not freed after completion"); return }
+    }
+
+    @Test("the key enqueued again while its job runs makes the job run once more afterwards, never twice at once")
+    func rerunWhileRunning() async throws {
+        let db = try await TestDatabase.create()
+        defer { db.pool.close() }
+        for keep in [false, true] {
+            let queue = JobQueue(pool: db.pool, keepCompleted: keep)
+            let job = NewJob(kind: "wkd.refresh", payload: #"{"address":"b@example.org"}"#, queue: "rerun\(keep)", uniqueKey: "rerun\(keep):b")
+            guard case .enqueued(let id) = try await queue.enqueue(job) else { Issue.record("first enqueue refused"); return }
+            let first = try await queue.claim(queue: "rerun\(keep)", kinds: ["wkd.refresh"], limit: 10, owner: "t", lease: .seconds(30))
+            #expect(first.map(\.id) == [id])
+            // Twice while it runs: one more run, not two; and no second job that could run alongside.
+            #expect(try await queue.enqueue(job) == .duplicate)
+            #expect(try await queue.enqueue(batch: [job, job]) == 0)
+            #expect(try await queue.claim(queue: "rerun\(keep)", kinds: ["wkd.refresh"], limit: 10, owner: "t", lease: .seconds(30)).isEmpty)
+            #expect(try await queue.complete(leases: first.map(\.leaseID)) == 1)
+            let second = try await queue.claim(queue: "rerun\(keep)", kinds: ["wkd.refresh"], limit: 10, owner: "t", lease: .seconds(30))
+            #expect(second.map(\.id) == [id] && second.first?.attempt == 1)
+            #expect(try await queue.complete(leases: second.map(\.leaseID)) == 1)
+            #expect(try await db.count("SELECT count(*) FROM jobs WHERE queue = 'rerun\(keep)'") == 0)
+            // A ready job already covers a new request: nothing is marked.
+            guard case .enqueued = try await queue.enqueue(job) else { Issue.record("key not freed"); return }
+            #expect(try await queue.enqueue(job) == .duplicate)
+            #expect(try await db.count("SELECT count(*) FROM jobs WHERE queue = 'rerun\(keep)' AND rerun") == 0)
+        }
     }
 
     @Test("completed jobs leave the hot table; the history keeps them only when asked to")

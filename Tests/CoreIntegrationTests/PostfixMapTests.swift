@@ -37,11 +37,11 @@ struct PostfixMapTests {
         let closed: Int64 = try await db.pool.query("INSERT INTO accounts (state, closed_at) VALUES ('closed', now()) RETURNING id").first!.decode("id")
         let domain: Int64 = try await db.pool.query("INSERT INTO domains (name, kind) VALUES ('mail.example', 'platform') RETURNING id").first!.decode("id")
         try await db.pool.query("""
-            INSERT INTO addresses (address, local_part, domain_id, account_id, kind, enabled) VALUES
-                ('me@mail.example', 'me', \(domain), \(account), 'primary', true),
-                ('alias@mail.example', 'alias', \(domain), \(account), 'alias', true),
-                ('quiet@mail.example', 'quiet', \(domain), \(account), 'alias', false),
-                ('gone@mail.example', 'gone', \(domain), \(closed), 'primary', true)
+            INSERT INTO addresses (address, local_part, domain_id, account_id, kind, enabled, disabled_at) VALUES
+                ('me@mail.example', 'me', \(domain), \(account), 'primary', true, NULL),
+                ('alias@mail.example', 'alias', \(domain), \(account), 'alias', true, NULL),
+                ('quiet@mail.example', 'quiet', \(domain), \(account), 'alias', false, now()),
+                ('gone@mail.example', 'gone', \(domain), \(closed), 'primary', true, NULL)
             """)
         let aliases = try Self.table("pgsql-virtual-alias-maps.cf", for: db)
         let logins = try Self.table("pgsql-sender-login-maps.cf", for: db)

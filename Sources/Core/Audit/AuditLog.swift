@@ -30,9 +30,9 @@ public enum AuditLog {
 
         var detailsJSON: PostgresJSON {
             get throws {
-                var all = details
+                var all = details.mapValues(AuditLog.printable)
                 all["outcome"] = outcome
-                if let code { all["code"] = code }
+                if let code { all["code"] = AuditLog.printable(code) }
                 return try PostgresJSON(all)
             }
         }
@@ -48,10 +48,15 @@ public enum AuditLog {
 
     static func insert(_ entry: Entry) throws -> PostgresQuery {
         // The columns' CHECK limits; a caller-supplied subject is cut rather than losing the row.
-        let subject = entry.subject.map { String($0.prefix(1000)) }
+        let subject = entry.subject.map { printable(String($0.prefix(1000))) }
         return """
             INSERT INTO audit_log (actor, action, subject, details)
-            VALUES (\(String(entry.actor.prefix(200))), \(String(entry.action.prefix(200))), \(subject), \(try entry.detailsJSON)::jsonb)
+            VALUES (\(printable(String(entry.actor.prefix(200)))), \(printable(String(entry.action.prefix(200)))), \(subject), \(try entry.detailsJSON)::jsonb)
             """
+    }
+
+    /// Refused input is recorded as sent, except NUL, which neither text columns nor jsonb can hold.
+    public static func printable(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 }

@@ -25,18 +25,27 @@ public struct JobQueue: Sendable {
 
     /// Queues a job inside the caller's transaction, so the job exists exactly when the change causing it
     /// commits. Workers are woken by NOTIFY at commit.
+    ///
+    /// A unique key already held by a ready job adds nothing (that job will see the change). Held by a
+    /// running job, it marks that job to run once more when it completes: its handler may have read the
+    /// data before this change.
     @discardableResult
     public static func enqueue(_ job: NewJob, on connection: PostgresConnection) async throws -> EnqueueResult {
         let rows = try await connection.query("""
             INSERT INTO jobs (queue, kind, payload, priority, run_at, max_attempts, unique_key)
             VALUES (\(job.queue), \(job.kind), \(job.payload)::jsonb, \(job.priority),
                     coalesce(\(job.runAt)::timestamptz, now()), \(job.maxAttempts), \(job.uniqueKey))
-            ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
-            RETURNING id
+            \(unescaped: Self.onUniqueKeyConflict)
+            RETURNING id, xmax = 0 AS inserted
             """)
-        guard let row = rows.first else { return .duplicate }
+        guard let row = rows.first, try row.decode("inserted", as: Bool.self) else { return .duplicate }
         return .enqueued(id: try row.decode("id"))
     }
+
+    /// The rule above: a running holder of the key is marked to run again; a ready one is left alone.
+    static let onUniqueKeyConflict = """
+        ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO UPDATE SET rerun = true WHERE jobs.state = 'running'
+        """
 
     /// Queues a job in its own transaction.
     @discardableResult
@@ -47,7 +56,10 @@ public struct JobQueue: Sendable {
     /// Queues many jobs in one statement; duplicates of active unique keys are skipped. Returns how many
     /// were added.
     @discardableResult
-    public static func enqueue(batch jobs: [NewJob], on connection: PostgresConnection) async throws -> Int {
+    public static func enqueue(batch: [NewJob], on connection: PostgresConnection) async throws -> Int {
+        // One statement may not update a row twice: a key repeated within the batch is queued once.
+        var seen = Set<String>()
+        let jobs = batch.filter { job in job.uniqueKey.map { seen.insert($0).inserted } ?? true }
         guard !jobs.isEmpty else { return 0 }
         let rows = try await connection.query("""
             INSERT INTO jobs (queue, kind, payload, priority, run_at, max_attempts, unique_key)
@@ -56,9 +68,10 @@ public struct JobQueue: Sendable {
                         \(PostgresArray(jobs.map(\.payload)))::text[], \(PostgresArray(jobs.map(\.priority)))::smallint[],
                         \(PostgresArray(optionals: jobs.map(\.runAt)))::timestamptz[], \(PostgresArray(jobs.map(\.maxAttempts)))::int[],
                         \(PostgresArray(optionals: jobs.map(\.uniqueKey)))::text[]) AS t(q, k, p, pr, r, m, u)
-            ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING
+            \(unescaped: Self.onUniqueKeyConflict)
+            RETURNING xmax = 0 AS inserted
             """)
-        return rows.affectedRows
+        return try rows.filter { try $0.decode("inserted", as: Bool.self) }.count
     }
 
     @discardableResult
@@ -107,22 +120,38 @@ public struct JobQueue: Sendable {
         return Set(try rows.map { try $0.decode("lease_id", as: UUID.self) })
     }
 
-    /// Removes finished jobs from the hot table (into the history when `keepCompleted`); returns how many
-    /// were still held.
+    /// Removes finished jobs from the hot table (into the history when `keepCompleted`), or puts those
+    /// marked to run again back as ready; returns how many were still held.
     @discardableResult
     public func complete(leases: [UUID]) async throws -> Int {
         guard !leases.isEmpty else { return 0 }
-        guard keepCompleted else {
-            return try await pool.query("DELETE FROM jobs WHERE lease_id = ANY(\(PostgresArray(leases))::uuid[])").affectedRows
-        }
-        return try await pool.query("""
-            WITH done AS (
-                DELETE FROM jobs WHERE lease_id = ANY(\(PostgresArray(leases))::uuid[])
-                RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, last_error, created_at
+        // A job marked to run again goes back to ready (and wakes a worker) instead of finishing.
+        let again = """
+            WITH again AS (
+                UPDATE jobs SET state = 'ready', rerun = false, attempts = 0, run_at = now(), lease_id = NULL,
+                                lease_owner = NULL, lease_expires_at = NULL, last_error = NULL
+                WHERE lease_id = ANY($1::uuid[]) AND rerun
+                RETURNING pg_notify('palisade_jobs', queue)
             )
-            INSERT INTO job_history (id, queue, kind, payload, priority, state, attempts, max_attempts, unique_key, last_error, created_at)
-            SELECT id, queue, kind, payload, priority, 'completed', attempts, max_attempts, unique_key, last_error, created_at FROM done
-            """).affectedRows
+            """
+        let leaseArray = PostgresArray(leases).postgresText
+        guard keepCompleted else {
+            return try await pool.query(PostgresQuery(sql: again + """
+                , done AS (DELETE FROM jobs WHERE lease_id = ANY($1::uuid[]) AND NOT rerun RETURNING 1)
+                SELECT (SELECT count(*) FROM again) + (SELECT count(*) FROM done) AS held
+                """, parameters: [leaseArray])).first!.decode("held")
+        }
+        return try await pool.query(PostgresQuery(sql: again + """
+            , done AS (
+                DELETE FROM jobs WHERE lease_id = ANY($1::uuid[]) AND NOT rerun
+                RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, last_error, created_at
+            ), kept AS (
+                INSERT INTO job_history (id, queue, kind, payload, priority, state, attempts, max_attempts, unique_key, last_error, created_at)
+                SELECT id, queue, kind, payload, priority, 'completed', attempts, max_attempts, unique_key, last_error, created_at FROM done
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM again) + (SELECT count(*) FROM kept) AS held
+            """, parameters: [leaseArray])).first!.decode("held")
     }
 
     /// Records a failed attempt: the job runs again after `retryAfter`, or, when it has used its attempts
@@ -132,6 +161,13 @@ public struct JobQueue: Sendable {
     public func fail(_ job: ClaimedJob, error: String, retryAfter: Duration, permanent: Bool = false) async throws -> Bool {
         let message = String(error.prefix(2000))
         if permanent || job.attempt >= job.maxAttempts {
+            // Asked to run again since it was claimed: the new request gets fresh attempts.
+            let renewed = try await pool.query("""
+                UPDATE jobs SET state = 'ready', rerun = false, attempts = 0, run_at = now() + \(Self.seconds(retryAfter)) * interval '1 second',
+                                lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, last_error = \(message)
+                WHERE lease_id = \(job.leaseID) AND rerun
+                """).affectedRows
+            if renewed == 1 { return true }
             return try await pool.query("""
                 WITH dead AS (
                     DELETE FROM jobs WHERE lease_id = \(job.leaseID)
@@ -142,7 +178,7 @@ public struct JobQueue: Sendable {
                 """).affectedRows == 1
         }
         return try await pool.query("""
-            UPDATE jobs SET state = 'ready', run_at = now() + \(Self.seconds(retryAfter)) * interval '1 second',
+            UPDATE jobs SET state = 'ready', rerun = false, run_at = now() + \(Self.seconds(retryAfter)) * interval '1 second',
                             lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, last_error = \(message)
             WHERE lease_id = \(job.leaseID)
             """).affectedRows == 1
@@ -152,7 +188,7 @@ public struct JobQueue: Sendable {
     public func release(leases: [UUID]) async throws {
         guard !leases.isEmpty else { return }
         try await pool.query("""
-            UPDATE jobs SET state = 'ready', attempts = greatest(attempts - 1, 0), lease_id = NULL, lease_owner = NULL,
+            UPDATE jobs SET state = 'ready', rerun = false, attempts = greatest(attempts - 1, 0), lease_id = NULL, lease_owner = NULL,
                             lease_expires_at = NULL
             WHERE lease_id = ANY(\(PostgresArray(leases))::uuid[])
             """)
@@ -166,7 +202,7 @@ public struct JobQueue: Sendable {
             let failed = try await connection.query("""
                 WITH dead AS (
                     DELETE FROM jobs WHERE id IN (
-                        SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now() AND attempts >= max_attempts
+                        SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now() AND attempts >= max_attempts AND NOT rerun
                         FOR UPDATE SKIP LOCKED)
                     RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, lease_owner, created_at
                 )
@@ -175,7 +211,8 @@ public struct JobQueue: Sendable {
                        'lease expired on its last attempt (worker ' || coalesce(lease_owner, '?') || ' stopped or hung)', created_at FROM dead
                 """).affectedRows
             let requeued = try await connection.query("""
-                UPDATE jobs SET state = 'ready', run_at = now(), lease_id = NULL, lease_expires_at = NULL,
+                UPDATE jobs SET state = 'ready', run_at = now(), lease_id = NULL, lease_expires_at = NULL, rerun = false,
+                                attempts = CASE WHEN rerun AND attempts >= max_attempts THEN 0 ELSE attempts END,
                                 last_error = 'lease expired (worker ' || coalesce(lease_owner, '?') || ' stopped or hung)', lease_owner = NULL
                 WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED)
                 """).affectedRows

@@ -11,16 +11,20 @@ public struct PalisadeServiceGroup {
     /// Keep below the unit's `TimeoutStopSec` so systemd never has to kill us.
     public var gracePeriod: Duration
     public var notifier: SystemdNotifier
+    /// When set, `READY=1` waits for it (e.g. the listener's port is bound); otherwise it follows start-up.
+    public var readiness: ServiceReadiness?
 
-    public init(services: [any Service], logger: Logger, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier()) {
+    public init(services: [any Service], logger: Logger, gracePeriod: Duration = .seconds(20), notifier: SystemdNotifier = SystemdNotifier(),
+                readiness: ServiceReadiness? = nil) {
         self.services = services
         self.logger = logger
         self.gracePeriod = gracePeriod
         self.notifier = notifier
+        self.readiness = readiness
     }
 
     public func run() async throws {
-        let lifecycle = SystemdLifecycleService(notifier: notifier, logger: logger)
+        let lifecycle = SystemdLifecycleService(notifier: notifier, logger: logger, readiness: readiness)
         var configuration = ServiceGroupConfiguration(
             services: services + [lifecycle],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -37,8 +41,17 @@ public struct PalisadeServiceGroup {
 struct SystemdLifecycleService: Service {
     let notifier: SystemdNotifier
     let logger: Logger
+    var readiness: ServiceReadiness?
 
     func run() async throws {
+        if let readiness {
+            let ready = (try? await cancelWhenGracefulShutdown { await readiness.wait() }) ?? false
+            guard ready else {
+                notifier.stopping()
+                logger.info("stopping before it was ready")
+                return
+            }
+        }
         notifier.ready(status: "running")
         logger.info("started", metadata: ["watchdog": "\(notifier.watchdogInterval.map { "\($0)" } ?? "off")"])
         // Sleeping is cancelled as soon as graceful shutdown begins, so the watchdog never delays it.

@@ -141,6 +141,10 @@ public final class PostgresConnection: @unchecked Sendable {
     private func execute(_ query: PostgresQuery) throws -> PostgresRows {
         guard let handle, !broken else { throw lostError() }
         let parameters = query.parameters
+        // libpq takes C strings: a NUL would silently cut the value short, so such a statement is refused.
+        if let index = parameters.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(code: .invalidParameter, message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+        }
         let cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
         let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in

@@ -19,6 +19,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let poolClosed = Code(name: "poolClosed")
         /// A column was missing or its text could not be decoded as the requested type.
         public static let decoding = Code(name: "decoding")
+        /// A parameter PostgreSQL cannot receive (text containing NUL); the statement was not sent.
+        public static let invalidParameter = Code(name: "invalidParameter")
     }
 
     public var code: Code

@@ -2,8 +2,9 @@
 # Alias creations per second (`make bench-aliases`), release build:
 #   - through AliasDirectory in-process (the code behind the API and platformctl), 1 and 4 callers;
 #   - through the running palisade-aliases HTTP API, driven by wrk, 1 and 4 connections;
-#   - the anchor: the same statements as one creation (account lock, checks, insert with its triggers,
-#     wkd.refresh job, audit row) sent by pgbench as plain SQL, 1 and 4 clients: the database's floor.
+#   - the anchor: the statements of one creation as the service sends them (account lock and domain,
+#     the checks, the insert with its triggers, the wkd.refresh job, the audit row, in a transaction), sent
+#     by pgbench as plain SQL, 1 and 4 clients: the database's cost without Swift, libpq wrapper or HTTP.
 #
 #   ACCOUNTS=1000 CREATIONS=5000 SECONDS_PER_RUN=10 Benchmarks/run-aliases.sh
 set -euo pipefail
@@ -67,20 +68,15 @@ for connections in 1 4; do
     echo "aliases http connections=$connections created=$(count "http$connections") creations_per_sec=$rps non_2xx=${bad:-0}"
 done
 
-# The anchor: one creation's statements as plain SQL.
+# The anchor: the statements of one creation as the service sends them, from pgbench as plain SQL.
 cat > "$work/create.sql" <<SQL
 \set a random(1, $ACCOUNTS)
 \set r random(1, 1000000000000)
 BEGIN;
-SELECT state FROM accounts WHERE id = :a FOR UPDATE;
-SELECT id, kind::text, account_id FROM domains WHERE name = 'mail.example';
-SELECT count(*) FROM addresses WHERE account_id = :a AND kind = 'alias';
-SELECT account_id FROM reserved_addresses WHERE address = 'sql-' || :r || '@mail.example';
-SELECT account_id FROM addresses WHERE address = 'sql-' || :r || '@mail.example';
-INSERT INTO addresses (address, local_part, domain_id, account_id, kind) VALUES ('sql-' || :r || '@mail.example', 'sql-' || :r, 1, :a, 'alias');
-INSERT INTO jobs (queue, kind, payload, unique_key) VALUES ('wkd', 'wkd.refresh', json_build_object('address', 'sql-' || :r || '@mail.example'), 'wkd.refresh:sql-' || :r || '@mail.example') ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING;
-SELECT alias_deletion_cutoff();
-SELECT a.address, d.name FROM addresses a JOIN domains d ON d.id = a.domain_id WHERE a.address = 'sql-' || :r || '@mail.example' FOR UPDATE OF a;
+SELECT c.state, d.id, d.kind::text, d.account_id, alias_deletion_cutoff() FROM accounts c LEFT JOIN domains d ON d.name = 'mail.example' WHERE c.id = :a FOR UPDATE OF c;
+SELECT (SELECT count(*) FROM addresses WHERE account_id = :a AND kind = 'alias'), (SELECT account_id FROM reserved_addresses WHERE address = 'sql-' || :r || '@mail.example'), EXISTS (SELECT 1 FROM reserved_addresses WHERE regexp_replace(address, '\\+[^@]*@', '@') = regexp_replace('sql-' || :r || '@mail.example', '\\+[^@]*@', '@') AND account_id <> :a), (SELECT account_id FROM addresses WHERE address = 'sql-' || :r || '@mail.example');
+INSERT INTO addresses (address, local_part, domain_id, account_id, kind) VALUES ('sql-' || :r || '@mail.example', 'sql-' || :r, 1, :a, 'alias') RETURNING created_at;
+INSERT INTO jobs (queue, kind, payload, unique_key) VALUES ('wkd', 'wkd.refresh', json_build_object('address', 'sql-' || :r || '@mail.example'), 'wkd.refresh:sql-' || :r || '@mail.example') ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO UPDATE SET rerun = true WHERE jobs.state = 'running' RETURNING xmax = 0;
 INSERT INTO audit_log (actor, action, subject, details) VALUES ('bench', 'alias.create', 'sql-' || :r || '@mail.example', '{"outcome": "ok"}');
 COMMIT;
 SQL

@@ -20,7 +20,7 @@ extension AliasDirectory {
                 throw AliasError(.reservedAddress, "\(address.localPart) is a reserved role name on platform domains (aliases.reservedLocalParts)")
             }
             let id: Int64 = try await connection.query("INSERT INTO accounts DEFAULT VALUES RETURNING id").first!.decode("id")
-            try await insertAddress(address, domain: try domain.decode("id"), account: id, kind: "primary", on: connection)
+            _ = try await insertAddress(address, domain: try domain.decode("id"), account: id, kind: "primary", aliasLimit: nil, on: connection)
             try await enqueueRefresh([address.canonical], on: connection)
             return try await accountRecord(id, on: connection)
         }

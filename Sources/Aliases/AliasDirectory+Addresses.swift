@@ -58,65 +58,93 @@ extension AliasDirectory {
             throw await refuse(error, action, by: actor, subject: String(text.prefix(300)), details: details)
         }
         return try await change(action, by: actor, subject: address.canonical, details: details) { connection in
-            try await lockActiveAccount(account, on: connection)
-            let domain = try await usableDomain(of: address, for: account, by: actor, on: connection)
-            let count: Int = try await connection.query("SELECT count(*) AS count FROM addresses WHERE account_id = \(account) AND kind = 'alias'").first!.decode("count")
-            if count >= rules.maxAliasesPerAccount {
-                throw AliasError(.aliasLimitReached, "account \(account) already holds \(count) aliases, the most allowed (aliases.maxPerAccount)")
-            }
-            try await insertAddress(address, domain: domain, account: account, kind: "alias", on: connection)
+            // Each statement is a round trip, so the checks are folded into as few as keep them exact:
+            // lock the account and read the domain; then count, reservation and ownership in one snapshot.
+            let target = try await lockAccount(account, domain: address.domain, on: connection)
+            let domain = try usableDomain(target, of: address, for: account, by: actor)
+            let createdAt = try await insertAddress(address, domain: domain, account: account, kind: "alias", aliasLimit: rules.maxAliasesPerAccount, on: connection)
             try await enqueueRefresh([address.canonical], on: connection)
-            return try await ownAddress(address, of: account, on: connection).record
+            return AddressRecord(address: address.canonical, kind: "alias", domain: address.domain.ascii, domainKind: target.domainKind ?? "",
+                                 enabled: true, deletable: target.domainKind == "custom" || now() < target.cutoff, createdAt: createdAt, disabledAt: nil)
         }
     }
 
+    /// What `createAlias` needs from the database before it checks the address.
+    struct LockedAccount {
+        let domainID: Int64?
+        let domainKind: String?
+        let domainOwner: Int64?
+        let cutoff: Date
+    }
+
+    /// Locks the account's row (refusing a closed or unknown account) and reads `domain` in the same
+    /// statement.
+    func lockAccount(_ account: Int64, domain: DomainName, on connection: PostgresConnection) async throws -> LockedAccount {
+        let rows = try await connection.query("""
+            SELECT c.state, d.id AS domain_id, d.kind::text AS domain_kind, d.account_id AS domain_owner, alias_deletion_cutoff() AS cutoff
+            FROM accounts c LEFT JOIN domains d ON d.name = \(domain.ascii)
+            WHERE c.id = \(account)
+            FOR UPDATE OF c
+            """)
+        guard let row = rows.first else { throw AliasError(.accountNotFound, "there is no account \(account)") }
+        if try row.decode("state", as: String.self) != "active" {
+            throw AliasError(.accountClosed, "account \(account) is closed: its addresses stay reserved and cannot change")
+        }
+        return LockedAccount(domainID: try row.decodeIfPresent("domain_id"), domainKind: try row.decodeIfPresent("domain_kind"),
+                             domainOwner: try row.decodeIfPresent("domain_owner"), cutoff: try row.decode("cutoff"))
+    }
+
     /// Checks that `address`'s domain may carry an address of `account`, and returns its id.
-    func usableDomain(of address: EmailAddress, for account: Int64, by actor: Actor, on connection: PostgresConnection) async throws -> Int64 {
-        let rows = try await connection.query("SELECT id, kind::text AS kind, account_id FROM domains WHERE name = \(address.domain.ascii)")
-        guard let row = rows.first else {
+    func usableDomain(_ target: LockedAccount, of address: EmailAddress, for account: Int64, by actor: Actor) throws -> Int64 {
+        guard let id = target.domainID, let kind = target.domainKind else {
             throw AliasError(.domainNotAllowed, "\(address.domain) is not a domain served here")
         }
-        let kind: String = try row.decode("kind")
-        if kind == "custom", try row.decodeIfPresent("account_id", as: Int64.self) != account {
+        if kind == "custom", target.domainOwner != account {
             throw AliasError(.domainNotAllowed, "\(address.domain) is another account's custom domain")
         }
         if kind == "platform", !actor.allowReserved, rules.isReserved(address) {
             throw AliasError(.reservedAddress, "\(address.localPart) is a reserved role name on platform domains (aliases.reservedLocalParts)")
         }
-        return try row.decode("id")
+        return id
     }
 
-    /// Inserts the row; the database's uniqueness and reservation triggers decide races between accounts.
-    func insertAddress(_ address: EmailAddress, domain: Int64, account: Int64, kind: String, on connection: PostgresConnection) async throws {
-        let holder = try await connection.query("SELECT account_id FROM reserved_addresses WHERE address = \(address.canonical)").first
-        if let holder, try holder.decode("account_id", as: Int64.self) != account {
-            throw AliasError(.addressTaken, "\(address) was assigned before and stays reserved to its account")
-        }
+    /// Checks and inserts the row (returning its creation time): the alias limit (when given), the
+    /// reservation of every address ever assigned, the `+` family, and the current holder, read in one
+    /// snapshot; the database's uniqueness and reservation triggers decide races between accounts.
+    func insertAddress(_ address: EmailAddress, domain: Int64, account: Int64, kind: String, aliasLimit: Int?,
+                       on connection: PostgresConnection) async throws -> Date {
         // With Postfix's recipient_delimiter = +, alice+x@ is delivered to alice@ when it has no entry of
         // its own: an address and its +sub-addresses must all belong to one account.
-        let family = try await connection.query("""
-            SELECT 1 FROM reserved_addresses
-            WHERE regexp_replace(address, '\\+[^@]*@', '@') = regexp_replace(\(address.canonical), '\\+[^@]*@', '@')
-              AND account_id <> \(account)
-            LIMIT 1
-            """)
-        if !family.isEmpty {
+        let checks = try await connection.query("""
+            SELECT (SELECT count(*) FROM addresses WHERE account_id = \(account) AND kind = 'alias') AS aliases,
+                   (SELECT account_id FROM reserved_addresses WHERE address = \(address.canonical)) AS holder,
+                   EXISTS (SELECT 1 FROM reserved_addresses
+                           WHERE regexp_replace(address, '\\+[^@]*@', '@') = regexp_replace(\(address.canonical), '\\+[^@]*@', '@')
+                             AND account_id <> \(account)) AS family_taken,
+                   (SELECT account_id FROM addresses WHERE address = \(address.canonical)) AS current_owner
+            """).first!
+        let aliases: Int = try checks.decode("aliases")
+        if let aliasLimit, aliases >= aliasLimit {
+            throw AliasError(.aliasLimitReached, "account \(account) already holds \(aliases) aliases, the most allowed (aliases.maxPerAccount)")
+        }
+        if let holder = try checks.decodeIfPresent("holder", as: Int64.self), holder != account {
+            throw AliasError(.addressTaken, "\(address) was assigned before and stays reserved to its account")
+        }
+        if try checks.decode("family_taken", as: Bool.self) {
             throw AliasError(.addressTaken, "\(address) shares its base address with +sub-addresses of another account (the + delimiter)")
         }
-        // Read again: another account may have committed it since the reservation check's snapshot.
-        if let current = try await connection.query("SELECT account_id FROM addresses WHERE address = \(address.canonical)").first {
-            if try current.decode("account_id", as: Int64.self) == account {
-                throw AliasError(.addressExists, "account \(account) already has \(address)")
-            }
+        if let owner = try checks.decodeIfPresent("current_owner", as: Int64.self) {
+            if owner == account { throw AliasError(.addressExists, "account \(account) already has \(address)") }
             throw AliasError(.addressTaken, "\(address) belongs to another account")
         }
         do {
-            try await connection.query("""
+            return try await connection.query("""
                 INSERT INTO addresses (address, local_part, domain_id, account_id, kind)
                 VALUES (\(address.canonical), \(address.localPart), \(domain), \(account), \(kind)::address_kind)
-                """)
+                RETURNING created_at
+                """).first!.decode("created_at")
         } catch let error as PostgresError where error.isUniqueViolation || error.sqlState == "PA002" {
-            // Another request took it between the check and the insert.
+            // Another request took it between the checks and the insert.
             throw AliasError(.addressTaken, "\(address) was just assigned to another request")
         }
     }

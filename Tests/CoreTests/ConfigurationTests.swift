@@ -140,7 +140,9 @@ struct MigrationFileTests {
         let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND\n$$;\nDO $body$ BEGIN PERFORM 1; END $body$;"
         #expect(try Migration.load(from: directory(["0001_f.sql": sql])).count == 1)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        #expect(try Migration.load(from: root.appendingPathComponent("Schemas").path).map(\.version) == [1, 2, 3, 4, 5])
+        let shipped = try Migration.load(from: root.appendingPathComponent("Schemas").path).map(\.version)
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Schemas").path).filter { $0.hasSuffix(".sql") }
+        #expect(shipped.count == files.count && shipped == Array(1...files.count), "every file loads, numbered without gaps")
     }
 
     @Test("badly named files and duplicate versions are refused")

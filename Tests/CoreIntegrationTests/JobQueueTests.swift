@@ -45,6 +45,23 @@ struct JobQueueTests {
         }
     }
 
+    @Test("a job asked to run again fails for good only for its own attempts: the new request starts afresh")
+    func rerunAfterLastAttemptFailed() async throws {
+        let db = try await TestDatabase.create()
+        defer { db.pool.close() }
+        let queue = JobQueue(pool: db.pool)
+        let job = NewJob(kind: "k", queue: "last", maxAttempts: 1, uniqueKey: "last:1")
+        guard case .enqueued(let id) = try await queue.enqueue(job) else { Issue.record("enqueue refused"); return }
+        let claimed = try #require(try await queue.claim(queue: "last", kinds: ["k"], limit: 1, owner: "t", lease: .seconds(30)).first)
+        #expect(try await queue.enqueue(job) == .duplicate)
+        #expect(try await queue.fail(claimed, error: "boom", retryAfter: .zero))
+        #expect(try await db.count("SELECT count(*) FROM jobs WHERE id = \(id) AND state = 'ready' AND attempts = 0 AND NOT rerun") == 1)
+        #expect(try await db.count("SELECT count(*) FROM job_history WHERE id = \(id)") == 0)
+        let again = try #require(try await queue.claim(queue: "last", kinds: ["k"], limit: 1, owner: "t", lease: .seconds(30)).first)
+        #expect(try await queue.fail(again, error: "boom again", retryAfter: .zero))
+        #expect(try await db.count("SELECT count(*) FROM job_history WHERE id = \(id) AND state = 'failed'") == 1)
+    }
+
     @Test("completed jobs leave the hot table; the history keeps them only when asked to")
     func completedHistoryPolicy() async throws {
         let db = try await TestDatabase.create()

@@ -32,17 +32,18 @@ extension AliasDirectory {
         )
     }
 
-    /// The account's own row for `address`, locked for the transaction.
-    func ownAddress(_ address: EmailAddress, of account: Int64, on connection: PostgresConnection) async throws -> (id: Int64, record: AddressRecord) {
+    /// The account's own row for `address`, locked for the transaction, with the deletion cutoff.
+    func ownAddress(_ address: EmailAddress, of account: Int64, on connection: PostgresConnection) async throws -> (id: Int64, record: AddressRecord, cutoff: Date) {
         let rows = try await connection.query("""
             SELECT a.id, a.address, a.kind::text AS kind, d.name AS domain, d.kind::text AS domain_kind, a.enabled, a.created_at, a.disabled_at,
-                   c.state = 'active' AS account_active
+                   c.state = 'active' AS account_active, alias_deletion_cutoff() AS cutoff
             FROM addresses a JOIN domains d ON d.id = a.domain_id JOIN accounts c ON c.id = a.account_id
             WHERE a.address = \(address.canonical) AND a.account_id = \(account)
             FOR UPDATE OF a
             """)
         guard let row = rows.first else { throw AliasError(.addressNotFound, "account \(account) has no address \(address)") }
-        return (try row.decode("id"), try record(row, cutoff: try await deletionCutoff(on: connection)))
+        let cutoff: Date = try row.decode("cutoff")
+        return (try row.decode("id"), try record(row, cutoff: cutoff), cutoff)
     }
 
     /// Gives `account` a new alias. The address must be on a platform domain or on one of the account's
@@ -162,16 +163,18 @@ extension AliasDirectory {
         }
         return try await change(action, by: actor, subject: address.canonical, details: details) { connection in
             try await lockActiveAccount(account, on: connection)
-            let (id, current) = try await ownAddress(address, of: account, on: connection)
+            var (id, current, _) = try await ownAddress(address, of: account, on: connection)
             if current.kind == "primary" {
                 throw AliasError(.primaryAddressProtected, "\(address) is account \(account)'s primary address: it is never disabled (close the account instead)")
             }
             guard current.enabled != enabled else { return current }
-            try await connection.query("""
+            current.enabled = enabled
+            current.disabledAt = try await connection.query("""
                 UPDATE addresses SET enabled = \(enabled), disabled_at = CASE WHEN \(enabled) THEN NULL ELSE now() END WHERE id = \(id)
-                """)
+                RETURNING disabled_at
+                """).first!.decodeIfPresent("disabled_at")
             try await enqueueRefresh([address.canonical], on: connection)
-            return try await ownAddress(address, of: account, on: connection).record
+            return current
         }
     }
 
@@ -189,11 +192,10 @@ extension AliasDirectory {
         }
         try await change(action, by: actor, subject: address.canonical, details: details) { connection in
             try await lockActiveAccount(account, on: connection)
-            let (id, current) = try await ownAddress(address, of: account, on: connection)
+            let (id, current, cutoff) = try await ownAddress(address, of: account, on: connection)
             if current.kind == "primary" {
                 throw AliasError(.primaryAddressProtected, "\(address) is account \(account)'s primary address, which can never be deleted")
             }
-            let cutoff = try await deletionCutoff(on: connection)
             if current.domainKind == "platform", now() >= cutoff {
                 throw Self.deletionForbidden(address, cutoff: Self.format(cutoff))
             }

@@ -50,11 +50,7 @@ struct AliasCommands: AsyncParsableCommand {
         @Argument(help: "The alias address.") var address: String
 
         func run() async throws {
-            try await CommandContext.run(global) { context in
-                let alias = try await context.directory.setEnabled(false, address, of: owner.account, by: CommandContext.actor())
-                if global.json { return try Output.json(alias) }
-                print("alias \(alias.address) disabled")
-            }
+            try await AliasCommands.setEnabled(false, address, of: owner.account, global)
         }
     }
 
@@ -65,11 +61,16 @@ struct AliasCommands: AsyncParsableCommand {
         @Argument(help: "The alias address.") var address: String
 
         func run() async throws {
-            try await CommandContext.run(global) { context in
-                let alias = try await context.directory.setEnabled(true, address, of: owner.account, by: CommandContext.actor())
-                if global.json { return try Output.json(alias) }
-                print("alias \(alias.address) enabled")
-            }
+            try await AliasCommands.setEnabled(true, address, of: owner.account, global)
+        }
+    }
+
+    /// What `disable` and `enable` share.
+    static func setEnabled(_ enabled: Bool, _ address: String, of account: Int64, _ global: GlobalOptions) async throws {
+        try await CommandContext.run(global) { context in
+            let alias = try await context.directory.setEnabled(enabled, address, of: account, by: CommandContext.actor())
+            if global.json { return try Output.json(alias) }
+            print("alias \(alias.address) \(enabled ? "enabled" : "disabled")")
         }
     }
 

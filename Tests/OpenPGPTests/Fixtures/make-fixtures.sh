@@ -137,6 +137,19 @@ rm -rf "$venv"
 
 # rfc9580-a3-v6.asc is RFC 9580 Appendix A.3, the sample version 6 certificate, copied from the RFC.
 
+# Copies of one certificate at different moments, for merging: the first export (one User ID, an
+# encryption subkey); a later one with a second User ID and a signing subkey; that later state filtered
+# to the second User ID alone; and a last one where the second User ID is revoked.
+gpg --quick-gen-key 'Mia Merge <mia@example.org>' ed25519 default never
+mia=$(fpr mia@example.org)
+gpg --export "$mia" > merge-1.pgp
+gpg --quick-add-uid "$mia" 'Mia at Work <mia@work.example>'
+gpg --quick-add-key "$mia" ed25519 sign never
+gpg --export "$mia" > merge-2.pgp
+gpg --export --export-filter keep-uid='mbox = mia@work.example' "$mia" > merge-2-work-only.pgp
+gpg --quick-revoke-uid "$mia" 'Mia at Work <mia@work.example>'
+gpg --export "$mia" > merge-3-work-revoked.pgp
+
 # A keyring: several certificates in one file.
 cat rsa-two-uids-certified.pgp ed25519-signing-subkey.pgp revoked-uid.pgp sq-cv25519.pgp > keyring.pgp
 # The time the tests validate at: a day after the fixtures were made, so keys with a few years' expiry

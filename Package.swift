@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HTTPFetch", targets: ["HTTPFetch"]),
         .library(name: "OpenPGP", targets: ["OpenPGP"]),
         .library(name: "Aliases", targets: ["Aliases"]),
+        .library(name: "Keystore", targets: ["Keystore"]),
         .library(name: "HTTPService", targets: ["HTTPService"]),
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
@@ -84,6 +85,15 @@ let package = Package(
             name: "Aliases",
             dependencies: [
                 "Core",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Keystore",
+            dependencies: [
+                "Core", "OpenPGP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -206,6 +216,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeystoreTests",
+            dependencies: ["Core", "Keystore", "OpenPGP", "Aliases", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

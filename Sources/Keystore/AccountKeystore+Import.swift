@@ -1,0 +1,130 @@
+import Core
+import Foundation
+import OpenPGP
+
+/// What one certificate of an import did.
+public struct KeyImportResult: Codable, Sendable, Equatable {
+    public enum Outcome: String, Codable, Sendable {
+        /// Stored for the first time.
+        case new
+        /// Known already; the import added something (a User ID, a subkey, a signature, a revocation).
+        case merged
+        /// Known already with everything the import held.
+        case unchanged
+    }
+
+    public var fingerprint: String
+    public var outcome: Outcome
+    public var status: String
+    /// What validation left out (a bad signature, a subkey without a valid binding), for the uploader.
+    public var dropped: [String]
+}
+
+/// How an account obtained a key.
+public enum KeySource: String, Codable, Sendable {
+    case upload, wkd, vks
+}
+
+extension AccountKeystore {
+    /// The stored-certificate limit of the `keys` table.
+    static let maxCertificateSize = 1 << 20
+
+    /// Imports every certificate in `data` (armored or binary; a keyring imports each) into `account`'s
+    /// keystore, merging with what is stored. All or nothing: unparsable data, more than the size limit,
+    /// secret key material, or a certificate that nothing holds up (no valid self-signature) refuses the
+    /// whole import and stores nothing.
+    public func importCertificates(_ data: [UInt8], for account: Int64, source: KeySource = .upload, by actor: String) async throws -> [KeyImportResult] {
+        let action = "key.import"
+        let details = ["account": String(account), "source": source.rawValue]
+        let time = openPGPNow
+        let certificates: [(certificate: Certificate, valid: ValidCertificate)]
+        do {
+            certificates = try parse(data, at: time)
+        } catch let refusal as KeystoreError {
+            throw await refuse(refusal, action, by: actor, subject: nil, details: details)
+        }
+        let subject = certificates.map(\.certificate.fingerprint.hex).joined(separator: ",")
+        return try await change(action, by: actor, subject: subject, details: details) { connection in
+            try await requireActiveAccount(account, on: connection)
+            var results: [KeyImportResult] = []
+            for (certificate, valid) in certificates {
+                results.append(try await store(certificate, valid, at: time, on: connection))
+                try await connection.query("""
+                    INSERT INTO account_keys (account_id, fingerprint, source) VALUES (\(account), \(certificate.fingerprint.hex), \(source.rawValue))
+                    ON CONFLICT (account_id, fingerprint) DO NOTHING
+                    """)
+            }
+            return results
+        }
+    }
+
+    /// Parses and validates, refusing as described above.
+    func parse(_ data: [UInt8], at time: UInt32) throws -> [(certificate: Certificate, valid: ValidCertificate)] {
+        guard data.count <= maxImportSize else {
+            throw KeystoreError(.keyTooLarge, "the import is \(data.count) bytes, more than keystore.maxImportSize (\(maxImportSize))")
+        }
+        let certificates: [Certificate]
+        do {
+            certificates = try Certificate.parse(data)
+        } catch {
+            if error.message.contains("secret key") {
+                throw KeystoreError(.secretKeyMaterial, error.message)
+            }
+            throw KeystoreError(error.kind == .tooLarge ? .keyTooLarge : .invalidKey, "not an OpenPGP certificate: \(error.message)")
+        }
+        guard !certificates.isEmpty else { throw KeystoreError(.invalidKey, "the data holds no certificate") }
+        var seen = Set<Fingerprint>()
+        return try certificates.compactMap { certificate in
+            let valid = certificate.validated(at: time)
+            if case .invalid(let reason) = valid.status(at: time) {
+                throw KeystoreError(.noValidSelfSignature, "certificate \(certificate.fingerprint.hex): \(reason)")
+            }
+            guard valid.serialized.count <= Self.maxCertificateSize else {
+                throw KeystoreError(.keyTooLarge, "certificate \(certificate.fingerprint.hex) is larger than 1 MiB once canonical")
+            }
+            // The same key twice in one keyring is one import (merged below like any re-import).
+            return seen.insert(certificate.fingerprint).inserted ? (certificate, valid) : nil
+        }
+    }
+
+    /// Inserts the certificate or merges it into the stored one (locked for the transaction).
+    func store(_ certificate: Certificate, _ valid: ValidCertificate, at time: UInt32, on connection: PostgresConnection) async throws -> KeyImportResult {
+        let fingerprint = certificate.fingerprint
+        let inserted = try await connection.query("""
+            INSERT INTO keys (fingerprint, version, certificate, status, has_user_id, expires_at, revoked_at)
+            VALUES (\(fingerprint.hex), \(Int(valid.primaryKey.version)), \(valid.serialized), \(Self.statusWord(valid, at: time)),
+                    \(!valid.userIDs.isEmpty), \(Self.expiry(valid)), \(KeyRecord.revocationTime(valid.status(at: time))))
+            ON CONFLICT (fingerprint) DO NOTHING
+            RETURNING fingerprint
+            """)
+        if !inserted.isEmpty {
+            try await JobQueue.enqueue(VKSRefreshJob.make(fingerprint: fingerprint), on: connection)
+            return KeyImportResult(fingerprint: fingerprint.hex, outcome: .new, status: Self.statusWord(valid, at: time), dropped: valid.dropped)
+        }
+        let stored: [UInt8] = try await connection.query("SELECT certificate FROM keys WHERE fingerprint = \(fingerprint.hex) FOR UPDATE").first!.decode("certificate")
+        let merged = try Self.stored(stored).merged(with: certificate).validated(at: time)
+        let bytes = merged.serialized
+        guard bytes != stored else {
+            return KeyImportResult(fingerprint: fingerprint.hex, outcome: .unchanged, status: Self.statusWord(merged, at: time), dropped: valid.dropped)
+        }
+        guard bytes.count <= Self.maxCertificateSize else {
+            throw KeystoreError(.keyTooLarge, "certificate \(fingerprint.hex) would be larger than 1 MiB once merged")
+        }
+        try await connection.query("""
+            UPDATE keys SET certificate = \(bytes), status = \(Self.statusWord(merged, at: time)), has_user_id = \(!merged.userIDs.isEmpty),
+                            expires_at = \(Self.expiry(merged)), revoked_at = \(KeyRecord.revocationTime(merged.status(at: time))), updated_at = now()
+            WHERE fingerprint = \(fingerprint.hex)
+            """)
+        try await enqueueRefresh(addresses: try await boundAddresses(of: fingerprint, on: connection), on: connection)
+        try await JobQueue.enqueue(VKSRefreshJob.make(fingerprint: fingerprint), on: connection)
+        return KeyImportResult(fingerprint: fingerprint.hex, outcome: .merged, status: Self.statusWord(merged, at: time), dropped: valid.dropped)
+    }
+
+    static func statusWord(_ key: ValidCertificate, at time: UInt32) -> String {
+        KeyRecord.status(key.status(at: time)).0
+    }
+
+    static func expiry(_ key: ValidCertificate) -> Date? {
+        key.expirationTime.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+    }
+}

@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
         .executable(name: "palisade-aliases", targets: ["palisade-aliases"]),
+        .executable(name: "palisade-keystore", targets: ["palisade-keystore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML", "CommandLineArguments"]),
@@ -117,6 +118,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KeystoreAPI",
+            dependencies: [
+                "Core", "Keystore", "HTTPService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "palisade-keystore",
+            dependencies: [
+                "Core", "Keystore", "KeystoreAPI", "HTTPService",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Keystore",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -220,7 +240,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KeystoreTests",
-            dependencies: ["Core", "Keystore", "OpenPGP", "Aliases", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Core", "Keystore", "KeystoreAPI", "HTTPService", "OpenPGP", "Aliases", "CoreTestSupport", "palisade-keystore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,7 +15,7 @@ public enum AliasApplication {
         OperationalRoutes.add(to: router, healthy: OperationalRoutes.databaseCheck(directory.pool))
         let v1 = router.group("v1")
             .add(middleware: BearerTokenMiddleware(tokens: tokens))
-            .add(middleware: AliasErrorMiddleware(directory: directory))
+            .add(middleware: AliasErrorMapping.middleware(directory))
         AliasRoutes.add(to: v1, directory: directory)
         return router
     }

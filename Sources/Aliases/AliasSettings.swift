@@ -31,21 +31,9 @@ public enum AliasSettings {
     public static let listenPort = ConfigSetting.int(
         "aliases.http.port", default: 8463, "TCP port of the HTTP API (0: any free port, logged at start).", range: 0...65535
     )
-    public static let apiTokens = ConfigSetting.stringList(
-        "aliases.apiTokens", default: [], secret: true,
-        "Bearer tokens allowed to call the API, each written name:token (the name goes to the audit log; the token is at least 32 characters). Empty: every API request is refused.",
-        validate: { list in
-            for entry in list {
-                guard let colon = entry.firstIndex(of: ":") else { return "an aliases.apiTokens entry has no name: write name:token" }
-                let name = entry[..<colon]
-                let token = entry[entry.index(after: colon)...]
-                guard !name.isEmpty, name.count <= 40, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-                    return "an aliases.apiTokens name must be 1-40 letters, digits, - or _"
-                }
-                guard token.count >= 32 else { return "the aliases.apiTokens token named \(name) is shorter than 32 characters" }
-            }
-            return nil
-        }
+    public static let apiTokens = ConfigSetting.bearerTokens(
+        "aliases.apiTokens",
+        "Bearer tokens allowed to call the API, each written name:token (the name goes to the audit log; the token is at least 32 characters). Empty: every API request is refused."
     )
 
     public static let all: [any AnyConfigSetting] = [reservedLocalParts, maxAliasesPerAccount, allowUTF8LocalParts, listenHost, listenPort, apiTokens]

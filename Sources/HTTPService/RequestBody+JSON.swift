@@ -5,15 +5,7 @@ extension Request {
     /// Reads and decodes a JSON body of at most `limit` bytes. Too large, not JSON, or missing a field:
     /// an `APIError` that says which, before anything is done with the request.
     public func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
-        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError(.contentTooLarge, code: "request_too_large", "the request body is larger than \(limit) bytes")
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await body.collect(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, code: "request_too_large", "the request body is larger than \(limit) bytes")
-        }
+        let buffer = try await collectBody(limit: limit, tooLarge: APIError(.contentTooLarge, code: "request_too_large", "the request body is larger than \(limit) bytes"))
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("the request needs a JSON body") }
         if let contentType = headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "the body must be application/json, not \(contentType.prefix(80))")
@@ -24,6 +16,17 @@ extension Request {
             throw APIError.badRequest(Self.explain(error))
         } catch {
             throw APIError.badRequest("the body is not valid JSON")
+        }
+    }
+
+    /// The whole body, refused with `tooLarge` beyond `limit` bytes: at once when Content-Length says
+    /// so, else as soon as more has arrived (a chunked body is never read past the limit).
+    public func collectBody(limit: Int, tooLarge: APIError) async throws -> ByteBuffer {
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
+        do {
+            return try await body.collect(upTo: limit)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw tooLarge
         }
     }
 

@@ -62,6 +62,12 @@ public struct AccountKeystore: Sendable {
         }
     }
 
+    /// Audits a request refused before it reached the keystore (a malformed body or path from an
+    /// authenticated caller).
+    public func recordRefusal(_ action: String, by actor: String, subject: String?, code: String, message: String) async {
+        await audit(KeystoreError(KeystoreError.Code(rawValue: code), message), action, by: actor, subject: subject, details: [:])
+    }
+
     /// Refuses before any transaction (bad input): audited like any refusal.
     func refuse(_ refusal: KeystoreError, _ action: String, by actor: String, subject: String?, details: [String: String] = [:]) async -> KeystoreError {
         await audit(refusal, action, by: actor, subject: subject, details: details)

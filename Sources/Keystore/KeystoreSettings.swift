@@ -8,5 +8,16 @@ public enum KeystoreSettings {
         range: 1024...(16 << 20)
     )
 
-    public static let all: [any AnyConfigSetting] = [maxImportSize]
+    public static let listenHost = ConfigSetting.string(
+        "keystore.http.host", default: "127.0.0.1", "Address the HTTP API listens on (loopback unless the callers are elsewhere)."
+    )
+    public static let listenPort = ConfigSetting.int(
+        "keystore.http.port", default: 8462, "TCP port of the HTTP API (0: any free port, logged at start).", range: 0...65535
+    )
+    public static let apiTokens = ConfigSetting.bearerTokens(
+        "keystore.apiTokens",
+        "Bearer tokens allowed to call the API, each written name:token (the name goes to the audit log; the token is at least 32 characters). Empty: every API request is refused."
+    )
+
+    public static let all: [any AnyConfigSetting] = [maxImportSize, listenHost, listenPort, apiTokens]
 }

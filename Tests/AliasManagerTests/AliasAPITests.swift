@@ -13,15 +13,15 @@ struct AliasAPITests {
         let world = try await AliasWorld.make()
         defer { world.close() }
         try await APIClient.with(world) { api in
-            let missing = try await api.request("GET", "/v1/accounts/\(world.alice)/addresses", token: nil)
+            let missing = try await api.request("GET", "/v1/accounts/\(world.alice)/addresses", token: .some(nil))
             #expect(missing.status == 401 && missing.code == "unauthorized")
             #expect(missing.headers["www-authenticate"]?.hasPrefix("Bearer realm=\"palisade\"") == true)
             let wrong = try await api.request("GET", "/v1/accounts/\(world.alice)/addresses", token: APIClient.token + "x")
             #expect(wrong.status == 401 && wrong.headers["www-authenticate"]?.contains("invalid_token") == true)
             let prefix = try await api.request("GET", "/v1/accounts/\(world.alice)/addresses", token: String(APIClient.token.dropLast()))
             #expect(prefix.status == 401)
-            #expect(try await api.request("GET", "/healthz", token: nil).status == 200)
-            let metrics = try await api.request("GET", "/metrics", token: nil)
+            #expect(try await api.request("GET", "/healthz", token: .some(nil)).status == 200)
+            let metrics = try await api.request("GET", "/metrics", token: .some(nil))
             #expect(metrics.status == 200)
         }
         try await APIClient.with(world, tokens: []) { api in

@@ -1,0 +1,64 @@
+import Core
+import HTTPService
+import Hummingbird
+import Keystore
+import Logging
+import ServiceLifecycle
+
+/// Builds the `palisade-keystore` HTTP service: the v1 API behind bearer tokens, `/healthz` and
+/// `/metrics`. The executable and the tests both call this.
+public enum KeystoreApplication {
+    public static func router(keystore: AccountKeystore, tokens: BearerTokens) -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        OperationalRoutes.add(to: router, healthy: OperationalRoutes.databaseCheck(keystore.pool))
+        let v1 = router.group("v1")
+            .add(middleware: BearerTokenMiddleware(tokens: tokens))
+            .add(middleware: errors(keystore))
+        KeystoreRoutes.add(to: v1, keystore: keystore)
+        return router
+    }
+
+    /// `onListening` receives the bound port (useful with port 0).
+    public static func make(
+        keystore: AccountKeystore, tokens: BearerTokens, host: String, port: Int, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some Service {
+        Application(
+            router: router(keystore: keystore, tokens: tokens),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "palisade-keystore"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                logger.info("listening", metadata: ["http.host": "\(host)", "http.port": "\(bound)"])
+                await onListening(bound)
+            },
+            logger: logger
+        )
+    }
+
+    /// Each `KeystoreError` code with a deliberate status: 422 for a key or binding that can never be
+    /// accepted, 413 for an oversize import, 404 for what does not exist, 409 for a conflict with state.
+    static func errors(_ keystore: AccountKeystore) -> ServiceErrorMiddleware {
+        ServiceErrorMiddleware(
+            translate: { error in
+                guard let refusal = error as? KeystoreError else { return nil }
+                return APIError(status(of: refusal.code), code: refusal.code.rawValue, refusal.message)
+            },
+            auditRefusal: { refusal, request, context in
+                await keystore.recordRefusal("http.request", by: KeystoreRoutes.actor(context),
+                                             subject: "\(request.method) \(request.uri.path.prefix(300))", code: refusal.code, message: refusal.message)
+            }
+        )
+    }
+
+    static func status(of code: KeystoreError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .invalidKey, .secretKeyMaterial, .noValidSelfSignature, .userIDMismatch: .unprocessableContent
+        case .keyTooLarge: .contentTooLarge
+        case .keyNotFound, .accountNotFound, .addressNotFound, .notBound: .notFound
+        case .accountClosed, .keyNotUsable: .conflict
+        default: .badRequest
+        }
+    }
+}

@@ -151,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "platformctl",
             dependencies: [
-                "Core", "DNS", "HTTPFetch", "Aliases",
+                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -241,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "KeystoreTests",
             dependencies: [
-                "Core", "Keystore", "KeystoreAPI", "HTTPService", "OpenPGP", "Aliases", "CoreTestSupport", "palisade-keystore",
+                "Core", "Keystore", "KeystoreAPI", "HTTPService", "OpenPGP", "Aliases", "CoreTestSupport", "palisade-keystore", "platformctl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

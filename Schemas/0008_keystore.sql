@@ -24,3 +24,6 @@ CREATE UNIQUE INDEX key_addresses_one_per_address ON key_addresses (address_id);
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON account_keys TO palisade_keystore;
 GRANT SELECT ON account_keys TO palisade_wkd, palisade_vks, palisade_admin;
+
+-- Operators manage keystores with platformctl keys … under the same rules.
+GRANT INSERT, UPDATE, DELETE ON keys, key_addresses, account_keys TO palisade_admin;

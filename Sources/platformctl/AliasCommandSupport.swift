@@ -1,11 +1,17 @@
 import Aliases
 import Core
 import Foundation
+import Keystore
 
 extension CommandContext {
     /// The alias rules as the configuration sets them, acting for the operator running platformctl.
     var directory: AliasDirectory {
         AliasDirectory(pool: pool, rules: AddressRules(configuration), logger: logger)
+    }
+
+    /// The keystore as the configuration sets it, acting for the operator.
+    var keystore: AccountKeystore {
+        AccountKeystore(pool: pool, configuration, logger: logger)
     }
 
     /// `platformctl:<login>` in the audit log.

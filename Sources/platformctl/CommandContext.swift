@@ -1,4 +1,5 @@
 import Aliases
+import Keystore
 import ArgumentParser
 import Core
 import Foundation
@@ -85,6 +86,9 @@ func reporting(_ body: () async throws -> Void) async throws {
         FileHandle.standardError.write(Data("platformctl: \(failure)\n".utf8))
         throw failure.exitCode
     } catch let refusal as AliasError {
+        FileHandle.standardError.write(Data("platformctl: \(refusal.code): \(refusal.message)\n".utf8))
+        throw ExitCode(5)
+    } catch let refusal as KeystoreError {
         FileHandle.standardError.write(Data("platformctl: \(refusal.code): \(refusal.message)\n".utf8))
         throw ExitCode(5)
     } catch let error as PostgresError where error.isConnectionProblem {

@@ -6,7 +6,7 @@ import Core
 struct Platformctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "platformctl",
-        abstract: "Operate a Palisade installation: database migrations, jobs, accounts, domains, aliases, configuration.",
+        abstract: "Operate a Palisade installation: database migrations, jobs, accounts, domains, aliases, keys, configuration.",
         discussion: """
             Settings come from the YAML file (--config, $PALISADE_CONFIG or \(PalisadeConfiguration.defaultFilePath)), \
             then PALISADE_* environment variables, then flags such as --database-url.
@@ -15,7 +15,7 @@ struct Platformctl: AsyncParsableCommand {
             Shell completion: platformctl --generate-completion-script bash|zsh|fish.
             """,
         version: PalisadeVersion.current,
-        subcommands: [Database.self, Jobs.self, Accounts.self, Domains.self, AliasCommands.self, Config.self, Version.self]
+        subcommands: [Database.self, Jobs.self, Accounts.self, Domains.self, AliasCommands.self, KeyCommands.self, Config.self, Version.self]
     )
 }
 

@@ -29,6 +29,7 @@ deps:
 build: deps
 	$(SWIFT) build --product platformctl
 	$(SWIFT) build --product palisade-aliases
+	$(SWIFT) build --product palisade-keystore
 
 # Start a throw-away PostgreSQL under .local/, migrate it, start every service, print where things are.
 # Each service runs in the background as its own database role; logs and pid files are under .local/.
@@ -38,12 +39,16 @@ run: build
 	psql "$$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'palisade'" | grep -q 1 || psql "$$admin_url" -qc "CREATE DATABASE palisade"
 	db_url() { echo "postgresql://$$1@127.0.0.1:$(RUN_PORT)/palisade"; }
 	PALISADE_DATABASE_URL="$$(db_url palisade)" .build/debug/platformctl db migrate --config Deploy/palisade.example.yaml
-	# The alias manager: a token for this machine only, kept in .local/aliases-token.
-	[ -s $(LOCAL)/aliases-token ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(LOCAL)/aliases-token)
-	token=$$(cat $(LOCAL)/aliases-token)
+	# Each service's API token for this machine only, kept in .local/<service>-token.
+	local_token() { [ -s $(LOCAL)/$$1-token ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(LOCAL)/$$1-token); cat $(LOCAL)/$$1-token; }
+	token=$$(local_token aliases)
 	PALISADE_DATABASE_URL="$$(db_url palisade_aliases)" PALISADE_ALIASES_API_TOKENS="local:$$token" \
 		Deploy/local/service.sh start aliases $(LOCAL) http://127.0.0.1:8463/healthz \
 		.build/debug/palisade-aliases --config Deploy/palisade.example.yaml
+	keystore_token=$$(local_token keystore)
+	PALISADE_DATABASE_URL="$$(db_url palisade_keystore)" PALISADE_KEYSTORE_API_TOKENS="local:$$keystore_token" \
+		Deploy/local/service.sh start keystore $(LOCAL) http://127.0.0.1:8462/healthz \
+		.build/debug/palisade-keystore --config Deploy/palisade.example.yaml
 	echo
 	echo "Palisade is running (logs under $(LOCAL)/):"
 	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service (palisade_aliases, …)"
@@ -54,9 +59,12 @@ run: build
 	echo "                  .build/debug/platformctl jobs stats"
 	echo "  palisade-aliases http://127.0.0.1:8463  (log $(LOCAL)/aliases.log)"
 	echo "                  curl -H \"Authorization: Bearer $$token\" http://127.0.0.1:8463/v1/accounts/1/addresses"
+	echo "  palisade-keystore http://127.0.0.1:8462  (log $(LOCAL)/keystore.log)"
+	echo "                  gpg --export alice@mail.example | curl -H \"Authorization: Bearer $$keystore_token\" --data-binary @- http://127.0.0.1:8462/v1/accounts/1/keys"
 	echo "Stop everything with: make stop"
 
 stop:
+	Deploy/local/service.sh stop keystore $(LOCAL)
 	Deploy/local/service.sh stop aliases $(LOCAL)
 	$(PG) stop $(LOCAL)/pg
 	echo "stopped"

@@ -14,7 +14,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgre
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases fuzz clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore fuzz clean
 .SILENT:
 
 deps:
@@ -97,6 +97,10 @@ bench-openpgp: deps
 # Postfix alias look-ups: postmap -q (a process each, and from stdin) beside direct queries.
 bench-postfix: deps
 	Benchmarks/run-postfix-maps.sh
+
+# Certificate imports into the keystore (10,000 certificates, 1 and 4 callers) beside gpg --import.
+bench-keystore: deps
+	Benchmarks/run-keystore.sh
 
 # Alias creations: in-process, through the HTTP API with wrk, and the same SQL from pgbench (the floor).
 bench-aliases: deps

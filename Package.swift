@@ -180,6 +180,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "KeystoreBenchmark",
+            dependencies: ["Keystore", "OpenPGP", "Core", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/KeystoreBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "OpenPGPBenchmark",
             dependencies: ["OpenPGP"],
             path: "Benchmarks/OpenPGPBenchmark",

@@ -73,17 +73,27 @@ extension AccountKeystore {
             throw KeystoreError(error.kind == .tooLarge ? .keyTooLarge : .invalidKey, "not an OpenPGP certificate: \(error.message)")
         }
         guard !certificates.isEmpty else { throw KeystoreError(.invalidKey, "the data holds no certificate") }
-        var seen = Set<Fingerprint>()
-        return try certificates.compactMap { certificate in
+        // The same key twice in one keyring is one certificate: its copies are merged first.
+        var order: [Fingerprint] = []
+        var united: [Fingerprint: Certificate] = [:]
+        for certificate in certificates {
+            if let earlier = united[certificate.fingerprint] {
+                united[certificate.fingerprint] = try earlier.merged(with: certificate)
+            } else {
+                order.append(certificate.fingerprint)
+                united[certificate.fingerprint] = certificate
+            }
+        }
+        return try order.map { fingerprint in
+            let certificate = united[fingerprint]!
             let valid = certificate.validated(at: time)
             if case .invalid(let reason) = valid.status(at: time) {
-                throw KeystoreError(.noValidSelfSignature, "certificate \(certificate.fingerprint.hex): \(reason)")
+                throw KeystoreError(.noValidSelfSignature, "certificate \(fingerprint.hex): \(reason)")
             }
             guard valid.serialized.count <= Self.maxCertificateSize else {
-                throw KeystoreError(.keyTooLarge, "certificate \(certificate.fingerprint.hex) is larger than 1 MiB once canonical")
+                throw KeystoreError(.keyTooLarge, "certificate \(fingerprint.hex) is larger than 1 MiB once canonical")
             }
-            // The same key twice in one keyring is one import (merged below like any re-import).
-            return seen.insert(certificate.fingerprint).inserted ? (certificate, valid) : nil
+            return (certificate, valid)
         }
     }
 

@@ -43,6 +43,11 @@ struct AccountKeystoreTests {
         let key = try await world.keystore.key(bare[0].fingerprint, of: world.bob)
         #expect(key.userIDs.isEmpty && key.status == "valid")
         #expect(try await world.count("SELECT count(*) FROM keys WHERE NOT has_user_id") == 1)
+        // Two copies of one key in one keyring are one certificate with what both hold.
+        let twice = try World.fixture("merge-1.pgp") + World.fixture("merge-2-work-only.pgp")
+        let united = try await world.keystore.importCertificates(twice, for: world.bob, by: World.actor)
+        #expect(united.map(\.outcome) == [.new])
+        #expect(try await world.keystore.key(World.miaFingerprint, of: world.bob).userIDs.count == 2)
     }
 
     @Test("Unparsable, oversize, secret and unsigned keys are refused with nothing stored", arguments: [

@@ -19,10 +19,22 @@ CREATE TABLE account_keys (
 );
 CREATE INDEX account_keys_fingerprint ON account_keys (fingerprint);
 
+-- An account's own secret key, exactly as its client encrypted it (S2K-protected secret key packets,
+-- binary). Never decrypted here; handed back only to its account; gone with the account's key.
+CREATE TABLE secret_keys (
+    account_id  bigint NOT NULL,
+    fingerprint text NOT NULL,
+    packets     bytea NOT NULL CHECK (length(packets) <= 1048576),
+    stored_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, fingerprint),
+    FOREIGN KEY (account_id, fingerprint) REFERENCES account_keys (account_id, fingerprint) ON DELETE CASCADE
+);
+
 -- One published key per address: binding another replaces it.
 CREATE UNIQUE INDEX key_addresses_one_per_address ON key_addresses (address_id);
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON account_keys TO palisade_keystore;
+GRANT SELECT, INSERT, UPDATE, DELETE ON account_keys, secret_keys TO palisade_keystore;
+-- No other role reads secret_keys, operators included.
 GRANT SELECT ON account_keys TO palisade_wkd, palisade_vks, palisade_admin;
 
 -- Operators manage keystores with platformctl keys … under the same rules.

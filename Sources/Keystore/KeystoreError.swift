@@ -12,6 +12,8 @@ public struct KeystoreError: Error, Sendable, Equatable, CustomStringConvertible
         public static let keyTooLarge = Code(rawValue: "key_too_large")
         /// Secret key material sent where a public key belongs.
         public static let secretKeyMaterial = Code(rawValue: "secret_key_material")
+        /// A secret key whose secret part is stored in the clear.
+        public static let unprotectedSecretKey = Code(rawValue: "unprotected_secret_key")
         /// Nothing holds the key up: no valid self-signature (or its primary key is refused by policy).
         public static let noValidSelfSignature = Code(rawValue: "no_valid_self_signature")
         public static let keyNotFound = Code(rawValue: "key_not_found")

@@ -54,7 +54,7 @@ public enum KeystoreApplication {
 
     static func status(of code: KeystoreError.Code) -> HTTPResponse.Status {
         switch code {
-        case .invalidKey, .secretKeyMaterial, .noValidSelfSignature, .userIDMismatch: .unprocessableContent
+        case .invalidKey, .secretKeyMaterial, .noValidSelfSignature, .userIDMismatch, .unprotectedSecretKey: .unprocessableContent
         case .keyTooLarge: .contentTooLarge
         case .keyNotFound, .accountNotFound, .addressNotFound, .notBound: .notFound
         case .accountClosed, .keyNotUsable: .conflict

@@ -13,6 +13,8 @@ import Keystore
 /// | GET | /v1/accounts/:account/keys | | `{"keys": […]}` |
 /// | GET | /v1/accounts/:account/keys/:fingerprint | | key |
 /// | DELETE | /v1/accounts/:account/keys/:fingerprint | | 204 |
+/// | POST | /v1/accounts/:account/secret-keys | S2K-protected secret key packets | 201 `{"fingerprint"}` |
+/// | GET, DELETE | /v1/accounts/:account/secret-keys/:fingerprint | | the packets as stored; 204 |
 /// | PUT | /v1/accounts/:account/bindings/:address | `{"fingerprint"}` | 204 |
 /// | DELETE | /v1/accounts/:account/bindings/:address | | 204 |
 enum KeystoreRoutes {
@@ -37,6 +39,22 @@ enum KeystoreRoutes {
         }
         group.delete("accounts/:account/keys/:fingerprint") { _, context -> Response in
             try await keystore.deleteKey(try segment("fingerprint", context), of: try account(context), by: actor(context))
+            return Response(status: .noContent)
+        }
+        group.post("accounts/:account/secret-keys") { request, context in
+            let account = try account(context)
+            let body = try await request.collectBody(limit: 1 << 20, tooLarge: APIError(
+                .contentTooLarge, code: KeystoreError.Code.keyTooLarge.rawValue, "a secret key is at most 1 MiB"))
+            let fingerprint = try await keystore.storeSecretKey(Array(body.readableBytesView), for: account, by: actor(context))
+            return JSONResponse(.created, ["fingerprint": fingerprint])
+        }
+        group.get("accounts/:account/secret-keys/:fingerprint") { _, context -> Response in
+            let packets = try await keystore.secretKey(try segment("fingerprint", context), of: try account(context))
+            return Response(status: .ok, headers: [.contentType: "application/pgp-keys", .cacheControl: "no-store"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: packets)))
+        }
+        group.delete("accounts/:account/secret-keys/:fingerprint") { _, context -> Response in
+            try await keystore.deleteSecretKey(try segment("fingerprint", context), of: try account(context), by: actor(context))
             return Response(status: .noContent)
         }
         group.put("accounts/:account/bindings/:address") { request, context -> Response in

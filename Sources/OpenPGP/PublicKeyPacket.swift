@@ -26,8 +26,15 @@ public struct PublicKeyPacket: Sendable, Equatable {
     }
 
     init(packet: RawPacket) throws(OpenPGPError) {
-        isSubkey = packet.tag == .publicSubkey
-        let what = isSubkey ? "public subkey" : "public key"
+        try self.init(packet: packet, secretFollows: false)
+    }
+
+    /// With `secretFollows`, `packet` is a secret key or subkey (RFC 9580 §5.5.3): the public fields come
+    /// first and the secret part follows; `body` is then the public part alone, which is what the
+    /// fingerprint covers.
+    init(packet: RawPacket, secretFollows: Bool) throws(OpenPGPError) {
+        isSubkey = packet.tag == .publicSubkey || packet.tag == .secretSubkey
+        let what = secretFollows ? (isSubkey ? "secret subkey" : "secret key") : (isSubkey ? "public subkey" : "public key")
         var reader = ByteReader(packet.body, packetOffset: packet.offset, what: what)
         version = try reader.byte()
         switch version {
@@ -41,7 +48,9 @@ public struct PublicKeyPacket: Sendable, Equatable {
         algorithm = PublicKeyAlgorithm(try reader.byte())
         if version == 6 {
             let length = Int(try reader.uint32())
-            guard length == reader.remaining else { throw reader.error("key material length \(length) does not match the packet (\(reader.remaining))") }
+            guard length == reader.remaining || (secretFollows && length < reader.remaining) else {
+                throw reader.error("key material length \(length) does not match the packet (\(reader.remaining))")
+            }
         }
         func curve(_ reader: inout ByteReader) throws(OpenPGPError) -> Curve {
             let length = Int(try reader.byte())
@@ -73,10 +82,16 @@ public struct PublicKeyPacket: Sendable, Equatable {
         case .ed448:
             material = .native(try reader.take(57))
         case .unknown:
+            guard !secretFollows else { throw reader.error("a secret key of unknown algorithm \(algorithm.id) cannot be read") }
             material = .opaque(reader.rest())
         }
-        guard reader.isAtEnd else { throw reader.error("\(reader.remaining) bytes left after the key material") }
-        body = packet.body
+        if secretFollows {
+            guard !reader.isAtEnd else { throw reader.error("the secret part is missing") }
+            body = Array(packet.body[..<(packet.body.count - reader.remaining)])
+        } else {
+            guard reader.isAtEnd else { throw reader.error("\(reader.remaining) bytes left after the key material") }
+            body = packet.body
+        }
     }
 
     /// The fingerprint: SHA-1 over 0x99, a 2-octet length and the body for v4; SHA-256 over 0x9B, a

@@ -52,6 +52,33 @@ struct KeystoreAPITests {
         }
     }
 
+    @Test("Secret keys through the API: stored, handed back as stored, refused unprotected, deleted")
+    func secretKeys() async throws {
+        let world = try await World.make()
+        defer { world.close() }
+        let gpg = try SecretKeyMaker()
+        try await gpg.generate("mia@example.org", passphrase: "correct horse")
+        try await gpg.generate("plain@example.org", passphrase: "")
+        let fingerprint = try await gpg.fingerprint("mia@example.org")
+        let protected = Data(try await gpg.secretKey("mia@example.org", passphrase: "correct horse"))
+        let plain = Data(try await gpg.secretKey("plain@example.org", passphrase: ""))
+        _ = try await world.keystore.importCertificates(try await gpg.publicKey("mia@example.org"), for: world.mia, by: World.actor)
+        _ = try await world.keystore.importCertificates(try await gpg.publicKey("plain@example.org"), for: world.mia, by: World.actor)
+        await gpg.remove()
+        try await serving(world) { api in
+            let stored = try await api.request("POST", "/v1/accounts/\(world.mia)/secret-keys", body: protected, contentType: "application/pgp-keys")
+            #expect(stored.status == 201 && stored.json["fingerprint"] as? String == fingerprint)
+            let fetched = try await api.request("GET", "/v1/accounts/\(world.mia)/secret-keys/\(fingerprint)")
+            let kept = try await world.keystore.secretKey(fingerprint, of: world.mia)
+            #expect(fetched.status == 200 && Array(fetched.body) == kept)
+            #expect(try await api.request("GET", "/v1/accounts/\(world.bob)/secret-keys/\(fingerprint)").status == 404)
+            let refused = try await api.request("POST", "/v1/accounts/\(world.mia)/secret-keys", body: plain, contentType: "application/pgp-keys")
+            #expect(refused.status == 422 && refused.code == "unprotected_secret_key")
+            #expect(try await api.request("DELETE", "/v1/accounts/\(world.mia)/secret-keys/\(fingerprint)").status == 204)
+            #expect(try await api.request("GET", "/v1/accounts/\(world.mia)/secret-keys/\(fingerprint)").status == 404)
+        }
+    }
+
     @Test("An oversize body sent chunked (no Content-Length) is refused once the limit is passed")
     func chunkedOversize() async throws {
         let world = try await World.make(maxImportSize: 4096)

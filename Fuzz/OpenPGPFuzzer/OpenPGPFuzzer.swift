@@ -1,5 +1,5 @@
 // The libFuzzer target for the OpenPGP parser: armor, packets, keys, signatures, certificates,
-// validation, canonical writing and WKD minimisation, all on hostile bytes.
+// validation, canonical writing, merging, WKD minimisation and secret-key reading, all on hostile bytes.
 //
 //   Fuzz/run.sh openpgp [SECONDS]      build with libFuzzer and the address sanitizer and fuzz, seeded from the test fixtures
 //
@@ -15,6 +15,10 @@ func fuzzOne(_ bytes: [UInt8]) {
     // The production limits, with the input capped by -max_len.
     let limits = OpenPGPLimits.default
     _ = try? Armor.decode(bytes, limits: limits)
+    // The keystore's secret-key reader: only the public parts and the S2K usage octet are read.
+    if let secret = try? SecretKeyPackets.parse(bytes, limits: limits) {
+        _ = secret.fingerprint
+    }
     guard let certificates = try? Certificate.parse(bytes, limits: limits) else { return }
     for certificate in certificates.prefix(16) {
         let valid = certificate.validated(at: 1_800_000_000)
@@ -26,6 +30,10 @@ func fuzzOne(_ bytes: [UInt8]) {
         }
         guard reread[0].validated(at: 1_800_000_000).serialized == written else {
             fatalError("canonical output is not stable")
+        }
+        // Merging a certificate with itself (a re-import of the same copy) changes nothing.
+        guard let merged = try? certificate.merged(with: certificate), merged.validated(at: 1_800_000_000).serialized == written else {
+            fatalError("merging a certificate with itself changed it")
         }
         // A minimised certificate holds only User IDs with the asked address.
         for userID in valid.userIDs.prefix(4) {

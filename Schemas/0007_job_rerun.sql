@@ -3,6 +3,3 @@
 -- binding). The enqueue marks the running job instead, and completing it puts it back as ready, so it
 -- runs once more, never twice at once.
 ALTER TABLE jobs ADD COLUMN rerun boolean NOT NULL DEFAULT false;
--- Completing a batch looks for rerun-marked jobs among its leases: through this index, which is empty
--- unless a job is marked, that look costs nothing on the hot path.
-CREATE INDEX jobs_rerun ON jobs (lease_id) WHERE rerun;

@@ -6,7 +6,7 @@ import Logging
 ///
 /// `translate` maps the service's own errors (its rules' refusals) to an `APIError` with a deliberate
 /// status. A PostgreSQL that cannot be reached is 503 `unavailable`; any other database failure is 500
-/// with the request ID, logged, and never shown to the caller. Mounted after authentication, so an
+/// with the request ID, logged, and never shown to the caller; so is any other error. Mounted after authentication, so an
 /// `APIError` raised before a request reached the rules (a malformed body or path) is handed to
 /// `auditRefusal` with the caller known; the rules audit their own refusals.
 public struct ServiceErrorMiddleware: RouterMiddleware {
@@ -32,9 +32,14 @@ public struct ServiceErrorMiddleware: RouterMiddleware {
         } catch let error as PostgresError {
             context.logger.error("database error", metadata: ["error": "\(error)"])
             throw APIError(.internalServerError, code: "internal_error", "the request failed; it is logged under request \(context.id)")
+        } catch let error as any HTTPResponseError {
+            // Hummingbird's own answers (a body over the upload limit, say) keep their status.
+            throw error
         } catch {
             if let mapped = translate(error) { throw mapped }
-            throw error
+            // Anything else is a fault of ours: logged, and answered with the request ID, never its text.
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            throw APIError(.internalServerError, code: "internal_error", "the request failed; it is logged under request \(context.id)")
         }
     }
 }

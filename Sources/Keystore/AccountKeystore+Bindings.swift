@@ -25,6 +25,7 @@ extension AccountKeystore {
             let rows = try await connection.query("""
                 SELECT k.certificate FROM account_keys m JOIN keys k ON k.fingerprint = m.fingerprint
                 WHERE m.account_id = \(account) AND m.fingerprint = \(parsed.hex)
+                FOR SHARE OF m
                 """)
             guard let row = rows.first else { throw KeystoreError(.keyNotFound, "account \(account) holds no key \(parsed.hex)") }
             let key = try Self.stored(try row.decode("certificate")).validated(at: time)
@@ -34,9 +35,13 @@ extension AccountKeystore {
             guard let userID = key.currentUserIDs.first(where: { $0.email == address }) else {
                 throw KeystoreError(.userIDMismatch, "key \(parsed.hex) has no valid User ID for \(address)")
             }
-            try await connection.query("DELETE FROM key_addresses WHERE address_id = \(addressID)")
+            guard userID.text.unicodeScalars.count <= 4096 else {
+                throw KeystoreError(.userIDMismatch, "key \(parsed.hex)'s User ID for \(address) is longer than 4096 characters")
+            }
+            // One key per address: a concurrent bind of the same address replaces rather than collides.
             try await connection.query("""
-                INSERT INTO key_addresses (fingerprint, address_id, user_id) VALUES (\(parsed.hex), \(addressID), \(String(userID.text.prefix(4096))))
+                INSERT INTO key_addresses (fingerprint, address_id, user_id) VALUES (\(parsed.hex), \(addressID), \(userID.text))
+                ON CONFLICT (address_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, user_id = EXCLUDED.user_id, created_at = now()
                 """)
             try await enqueueRefresh(addresses: [address.canonical], on: connection)
         }

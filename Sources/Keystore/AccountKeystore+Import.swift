@@ -67,7 +67,7 @@ extension AccountKeystore {
         do {
             certificates = try Certificate.parse(data)
         } catch {
-            if error.message.contains("secret key") {
+            if error.kind == .secretKeyMaterial {
                 throw KeystoreError(.secretKeyMaterial, error.message)
             }
             throw KeystoreError(error.kind == .tooLarge ? .keyTooLarge : .invalidKey, "not an OpenPGP certificate: \(error.message)")
@@ -85,33 +85,37 @@ extension AccountKeystore {
             }
         }
         return try order.map { fingerprint in
-            let certificate = united[fingerprint]!
-            let valid = certificate.validated(at: time)
+            let valid = united[fingerprint]!.validated(at: time)
             if case .invalid(let reason) = valid.status(at: time) {
                 throw KeystoreError(.noValidSelfSignature, "certificate \(fingerprint.hex): \(reason)")
             }
-            guard valid.serialized.count <= Self.maxCertificateSize else {
+            let canonical = valid.serialized
+            guard canonical.count <= Self.maxCertificateSize else {
                 throw KeystoreError(.keyTooLarge, "certificate \(fingerprint.hex) is larger than 1 MiB once canonical")
             }
-            return (certificate, valid)
+            // Only what verified takes part in a merge: unverified signatures in an upload (a flood of
+            // forged revocations or certifications dated later) could otherwise crowd the stored, real
+            // ones out of validation's window of newest signatures.
+            return (try Self.stored(canonical), valid)
         }
     }
 
     /// Inserts the certificate or merges it into the stored one (locked for the transaction).
     func store(_ certificate: Certificate, _ valid: ValidCertificate, at time: UInt32, on connection: PostgresConnection) async throws -> KeyImportResult {
         let fingerprint = certificate.fingerprint
-        let inserted = try await connection.query("""
+        // Inserts, or locks the stored row and reads it, in one statement (a concurrent delete waits).
+        let row = try await connection.query("""
             INSERT INTO keys (fingerprint, version, certificate, status, has_user_id, expires_at, revoked_at)
             VALUES (\(fingerprint.hex), \(Int(valid.primaryKey.version)), \(valid.serialized), \(Self.statusWord(valid, at: time)),
                     \(!valid.userIDs.isEmpty), \(Self.expiry(valid)), \(KeyRecord.revocationTime(valid.status(at: time))))
-            ON CONFLICT (fingerprint) DO NOTHING
-            RETURNING fingerprint
-            """)
-        if !inserted.isEmpty {
+            ON CONFLICT (fingerprint) DO UPDATE SET fingerprint = keys.fingerprint
+            RETURNING xmax = 0 AS inserted, certificate
+            """).first!
+        if try row.decode("inserted", as: Bool.self) {
             try await JobQueue.enqueue(VKSRefreshJob.make(fingerprint: fingerprint), on: connection)
             return KeyImportResult(fingerprint: fingerprint.hex, outcome: .new, status: Self.statusWord(valid, at: time), dropped: valid.dropped)
         }
-        let stored: [UInt8] = try await connection.query("SELECT certificate FROM keys WHERE fingerprint = \(fingerprint.hex) FOR UPDATE").first!.decode("certificate")
+        let stored: [UInt8] = try row.decode("certificate")
         let merged = try Self.stored(stored).merged(with: certificate).validated(at: time)
         let bytes = merged.serialized
         guard bytes != stored else {

@@ -51,6 +51,9 @@ extension AccountKeystore {
         }
         try await change(action, by: actor, subject: parsed.hex, details: details) { connection in
             try await requireActiveAccount(account, on: connection)
+            // The stored row first, as an import locks it: an import of this key by another account in
+            // flight is then either committed (and seen below) or waits for this deletion.
+            try await connection.query("SELECT 1 FROM keys WHERE fingerprint = \(parsed.hex) FOR UPDATE")
             let removed = try await connection.query("DELETE FROM account_keys WHERE account_id = \(account) AND fingerprint = \(parsed.hex)")
             guard removed.affectedRows == 1 else { throw KeystoreError(.keyNotFound, "account \(account) holds no key \(parsed.hex)") }
             let unbound = try await connection.query("""

@@ -21,7 +21,7 @@ extension AccountKeystore {
             }
             let unprotected = ([secret.primary] + secret.subkeys).filter { !$0.isProtected }
             guard unprotected.isEmpty else {
-                throw KeystoreError(.unprotectedSecretKey, "secret key \(unprotected.map(\.publicKey.fingerprint.hex).joined(separator: ", ")) is not protected by a passphrase: protect it before upload")
+                throw KeystoreError(.unprotectedSecretKey, "secret key \(unprotected.map(\.publicKey.fingerprint.hex).joined(separator: ", ")) is not protected by a passphrase (or only by the legacy scheme RFC 9580 forbids): protect it with a current OpenPGP implementation before upload")
             }
         } catch let refusal as KeystoreError {
             throw await refuse(refusal, action, by: actor, subject: nil, details: details)
@@ -66,9 +66,11 @@ extension AccountKeystore {
     public func deleteSecretKey(_ fingerprint: String, of account: Int64, by actor: String) async throws {
         let action = "secret_key.delete"
         guard let parsed = try? Fingerprint(fingerprint) else {
-            throw await refuse(KeystoreError(.keyNotFound, "\(fingerprint.prefix(80)) is not a fingerprint"), action, by: actor, subject: String(fingerprint.prefix(100)))
+            throw await refuse(KeystoreError(.keyNotFound, "\(fingerprint.prefix(80)) is not a fingerprint"), action, by: actor,
+                               subject: String(fingerprint.prefix(100)), details: ["account": String(account)])
         }
         try await change(action, by: actor, subject: parsed.hex, details: ["account": String(account)]) { connection in
+            try await requireActiveAccount(account, on: connection)
             guard try await connection.query("DELETE FROM secret_keys WHERE account_id = \(account) AND fingerprint = \(parsed.hex)").affectedRows == 1 else {
                 throw KeystoreError(.keyNotFound, "account \(account) stores no secret key \(parsed.hex)")
             }

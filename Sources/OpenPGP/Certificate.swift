@@ -58,7 +58,7 @@ public struct Certificate: Sendable {
             for block in try Armor.decode(input, limits: limits) {
                 guard block.kind == .publicKey else {
                     if block.kind == .privateKey {
-                        throw OpenPGPError(.unsupported, "this is a secret key; send the public key only (gpg --export --armor)")
+                        throw OpenPGPError(.secretKeyMaterial, "this is a secret key; send the public key only (gpg --export --armor)")
                     }
                     throw OpenPGPError(.unsupported, "armor block \"\(block.kind.rawValue)\" is not a public key")
                 }
@@ -107,7 +107,7 @@ public struct Certificate: Sendable {
                 // RFC 9580 §4.3: tags 40–63 are non-critical and are ignored when unknown.
                 continue
             case .secretKey, .secretSubkey:
-                throw OpenPGPError(.unsupported, "this contains secret key material; send the public key only (gpg --export)", at: packet.offset)
+                throw OpenPGPError(.secretKeyMaterial, "this contains secret key material; send the public key only (gpg --export)", at: packet.offset)
             case .compressedData, .literalData, nil:
                 throw OpenPGPError(.malformed, "a \(packet.tag.map { "\($0)" } ?? "tag \(packet.tagNumber)") packet does not belong in a certificate", at: packet.offset)
             }

@@ -12,6 +12,8 @@ public struct OpenPGPError: Error, Sendable, Equatable, CustomStringConvertible 
         case unsupported
         /// Armor that cannot be read.
         case armor
+        /// Secret key material where a public certificate belongs (a user exported the wrong thing).
+        case secretKeyMaterial
     }
 
     public let kind: Kind

@@ -46,11 +46,13 @@ public struct PublicKeyPacket: Sendable, Equatable {
         }
         creationTime = try reader.uint32()
         algorithm = PublicKeyAlgorithm(try reader.byte())
+        var declaredEnd: Int?
         if version == 6 {
             let length = Int(try reader.uint32())
             guard length == reader.remaining || (secretFollows && length < reader.remaining) else {
                 throw reader.error("key material length \(length) does not match the packet (\(reader.remaining))")
             }
+            declaredEnd = reader.position + length
         }
         func curve(_ reader: inout ByteReader) throws(OpenPGPError) -> Curve {
             let length = Int(try reader.byte())
@@ -84,6 +86,9 @@ public struct PublicKeyPacket: Sendable, Equatable {
         case .unknown:
             guard !secretFollows else { throw reader.error("a secret key of unknown algorithm \(algorithm.id) cannot be read") }
             material = .opaque(reader.rest())
+        }
+        if let declaredEnd, reader.position != declaredEnd {
+            throw reader.error("key material does not fill its declared length")
         }
         if secretFollows {
             guard !reader.isAtEnd else { throw reader.error("the secret part is missing") }

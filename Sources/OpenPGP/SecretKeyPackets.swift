@@ -10,9 +10,14 @@ public struct SecretKeyPackets: Sendable {
     public struct Key: Sendable {
         /// The public part (its fingerprint identifies the key).
         public let publicKey: PublicKeyPacket
-        /// The S2K usage octet: 0 means the secret material is stored in the clear.
+        /// The S2K usage octet (RFC 9580 §5.5.3): 0 means the secret material is stored in the clear.
         public let s2kUsage: UInt8
-        public var isProtected: Bool { s2kUsage != 0 }
+        /// Protected by a passphrase in a form RFC 9580 lets an implementation write: AEAD (253), CFB with
+        /// a SHA-1 check (254), or, for v4 keys only, CFB with a checksum (255). The legacy values 1–252
+        /// (a cipher with the passphrase's MD5 as key) are not counted as protection.
+        public var isProtected: Bool {
+            s2kUsage == 253 || s2kUsage == 254 || (s2kUsage == 255 && publicKey.version == 4)
+        }
     }
 
     /// The primary secret key.
@@ -45,8 +50,13 @@ public struct SecretKeyPackets: Sendable {
                 subkeys.append(try key(packet))
             case .publicKey, .publicSubkey:
                 throw OpenPGPError(.unsupported, "public key packets where secret key packets belong", at: packet.offset)
+            case .userID, .userAttribute, .signature, .trust, .marker, .padding:
+                // The rest of a transferable secret key (RFC 9580 §10.2), kept as sent.
+                guard primary != nil || packet.tag == .marker else {
+                    throw OpenPGPError(.malformed, "a packet comes before the secret key", at: packet.offset)
+                }
             default:
-                continue
+                throw OpenPGPError(.unsupported, "packet type \(packet.tagNumber) does not belong in a secret key", at: packet.offset)
             }
         }
         guard let primary else { throw OpenPGPError(.malformed, "no secret key packet") }

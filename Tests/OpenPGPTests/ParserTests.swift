@@ -64,7 +64,7 @@ struct ParserTests {
             _ = try Certificate.parse(Array(armored.utf8))
             Issue.record("a private key block must be refused")
         } catch {
-            #expect(error.kind == .unsupported)
+            #expect(error.kind == .secretKeyMaterial)
             #expect(error.message.contains("public key only"))
         }
     }

@@ -4,21 +4,14 @@ import AliasAPI
 import Aliases
 import Core
 import HTTPService
-import Logging
 
 let (configuration, logger) = await ServiceCommandLine.start(program: "palisade-aliases", settings: AliasSettings.all)
 let pool = PostgresPool(configuration: PostgresConfiguration(configuration, applicationName: "palisade-aliases"), logger: logger)
+defer { pool.close() }
 let directory = AliasDirectory(pool: pool, rules: AddressRules(configuration), logger: logger)
 let tokens = BearerTokens(AliasSettings.apiTokens.read(configuration))
 let host = AliasSettings.listenHost.read(configuration)
 let port = AliasSettings.listenPort.read(configuration)
 ServiceCommandLine.checked(configuration, program: "palisade-aliases")
-if tokens.isEmpty {
-    logger.warning("aliases.apiTokens is empty: every API request will be refused")
-}
-let readiness = ServiceReadiness()
-let application = AliasApplication.make(directory: directory, tokens: tokens, host: host, port: port, logger: logger) { _ in
-    readiness.markReady()
-}
-defer { pool.close() }
-try await PalisadeServiceGroup(services: [application], logger: logger, readiness: readiness).run()
+try await ServiceApplication.run(AliasApplication.router(directory: directory, tokens: tokens), serverName: "palisade-aliases",
+                                 host: host, port: port, tokens: tokens, tokensKey: AliasSettings.apiTokens.key, logger: logger)

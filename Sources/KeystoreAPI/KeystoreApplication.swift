@@ -9,15 +9,9 @@ import ServiceLifecycle
 /// `/metrics`. The executable and the tests both call this.
 public enum KeystoreApplication {
     public static func router(keystore: AccountKeystore, tokens: BearerTokens) -> Router<ServiceRequestContext> {
-        let router = Router(context: ServiceRequestContext.self)
-        router.add(middleware: MetricsMiddleware())
-        router.add(middleware: LogRequestsMiddleware(.debug))
-        OperationalRoutes.add(to: router, healthy: OperationalRoutes.databaseCheck(keystore.pool))
-        let v1 = router.group("v1")
-            .add(middleware: BearerTokenMiddleware(tokens: tokens))
-            .add(middleware: errors(keystore))
-        KeystoreRoutes.add(to: v1, keystore: keystore)
-        return router
+        ServiceApplication.router(pool: keystore.pool, tokens: tokens, errors: errors(keystore)) { v1 in
+            KeystoreRoutes.add(to: v1, keystore: keystore)
+        }
     }
 
     /// `onListening` receives the bound port (useful with port 0).
@@ -25,16 +19,8 @@ public enum KeystoreApplication {
         keystore: AccountKeystore, tokens: BearerTokens, host: String, port: Int, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some Service {
-        Application(
-            router: router(keystore: keystore, tokens: tokens),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "palisade-keystore"),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? port
-                logger.info("listening", metadata: ["http.host": "\(host)", "http.port": "\(bound)"])
-                await onListening(bound)
-            },
-            logger: logger
-        )
+        ServiceApplication.make(router(keystore: keystore, tokens: tokens), serverName: "palisade-keystore", host: host, port: port,
+                                logger: logger, onListening: onListening)
     }
 
     /// Each `KeystoreError` code with a deliberate status: 422 for a key or binding that can never be

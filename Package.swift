@@ -87,7 +87,6 @@ let package = Package(
             dependencies: [
                 "Core",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -96,7 +95,6 @@ let package = Package(
             dependencies: [
                 "Core", "OpenPGP",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,7 +1,6 @@
 import Core
 import Foundation
 import Logging
-import Metrics
 
 /// Accounts, their addresses and custom domains, changed only under the platform's alias rules.
 ///
@@ -37,48 +36,26 @@ public struct AliasDirectory: Sendable {
         public var description: String { name }
     }
 
-    /// Runs one change: `body` in a transaction that also writes the audit row; an `AliasError` (or a
-    /// refusal raised by the database and translated) rolls it back and is audited separately.
+    var audited: AuditedChanges { AuditedChanges(pool: pool, logger: logger, metric: "palisade_alias_operations_total") }
+
+    /// Runs one change in a transaction with its audit row; an `AliasError` (or a refusal raised by the
+    /// database and translated) rolls it back and is audited separately.
     func change<T: Sendable>(
         _ action: String, by actor: Actor, subject: String?, details: [String: String] = [:],
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        do {
-            let value = try await pool.transaction { connection in
-                let value = try await body(connection)
-                try await AuditLog.record(.init(actor: actor.name, action: action, subject: subject, outcome: "ok", details: details), on: connection)
-                return value
-            }
-            Counter(label: "palisade_alias_operations_total", dimensions: [("operation", action), ("outcome", "ok")]).increment()
-            logger.info("\(action)", metadata: ["actor": "\(actor)", "subject": "\(subject ?? "-")"])
-            return value
-        } catch let refusal as AliasError {
-            await audit(refusal, action: action, by: actor, subject: subject, details: details)
-            throw refusal
-        }
-    }
-
-    func audit(_ refusal: AliasError, action: String, by actor: Actor, subject: String?, details: [String: String]) async {
-        Counter(label: "palisade_alias_operations_total", dimensions: [("operation", action), ("outcome", refusal.code.rawValue)]).increment()
-        logger.info("\(action) refused", metadata: ["actor": "\(actor)", "subject": "\(AuditLog.printable(subject ?? "-"))", "code": "\(refusal.code)"])
-        var details = details
-        details["message"] = refusal.message
-        do {
-            try await AuditLog.record(.init(actor: actor.name, action: action, subject: subject, outcome: "refused", code: refusal.code.rawValue, details: details), pool: pool)
-        } catch {
-            logger.error("could not write the audit row of a refusal", metadata: ["action": "\(action)", "error": "\(error)"])
-        }
+        try await audited.change(action, by: actor.name, subject: subject, details: details, body)
     }
 
     /// Audits a request refused before it reached the rules (a malformed body or path from an
     /// authenticated caller), so the audit log holds every refused attempt.
     public func recordRefusal(_ action: String, by actor: Actor, subject: String?, code: String, message: String) async {
-        await audit(AliasError(AliasError.Code(rawValue: code), message), action: action, by: actor, subject: subject, details: [:])
+        await audited.record(AliasError(AliasError.Code(rawValue: code), message), action, by: actor.name, subject: subject)
     }
 
     /// Refuses before the transaction starts (bad syntax): audited like any refusal.
     func refuse(_ refusal: AliasError, _ action: String, by actor: Actor, subject: String?, details: [String: String] = [:]) async -> AliasError {
-        await audit(refusal, action: action, by: actor, subject: subject, details: details)
+        await audited.record(refusal, action, by: actor.name, subject: subject, details: details)
         return refusal
     }
 

@@ -1,8 +1,9 @@
+import Core
 import Foundation
 
 /// Why the alias manager refused a request: a machine-readable `code` that API clients and scripts act
 /// on, and a message for people that names the rule. Nothing was changed when one is thrown.
-public struct AliasError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct AliasError: AuditableRefusal, Equatable, CustomStringConvertible {
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
@@ -43,4 +44,6 @@ public struct AliasError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+    public var auditCode: String { code.rawValue }
+    public var auditMessage: String { message }
 }

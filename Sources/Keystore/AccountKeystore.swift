@@ -1,7 +1,6 @@
 import Core
 import Foundation
 import Logging
-import Metrics
 import OpenPGP
 
 /// The accounts' keystores: certificates imported (merged, never shrunk), listed, deleted, and bound to
@@ -32,45 +31,23 @@ public struct AccountKeystore: Sendable {
     /// Seconds since 1970 as OpenPGP counts them.
     var openPGPNow: UInt32 { UInt32(clamping: Int64(now().timeIntervalSince1970)) }
 
+    var audited: AuditedChanges { AuditedChanges(pool: pool, logger: logger, metric: "palisade_keystore_operations_total") }
+
     /// One change in a transaction with its audit row; a `KeystoreError` rolls it back and is audited.
     func change<T: Sendable>(_ action: String, by actor: String, subject: String?, details: [String: String] = [:],
                              _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            let value = try await pool.transaction { connection in
-                let value = try await body(connection)
-                try await AuditLog.record(.init(actor: actor, action: action, subject: subject, outcome: "ok", details: details), on: connection)
-                return value
-            }
-            Counter(label: "palisade_keystore_operations_total", dimensions: [("operation", action), ("outcome", "ok")]).increment()
-            logger.info("\(action)", metadata: ["actor": "\(actor)", "subject": "\(subject ?? "-")"])
-            return value
-        } catch let refusal as KeystoreError {
-            await audit(refusal, action, by: actor, subject: subject, details: details)
-            throw refusal
-        }
-    }
-
-    func audit(_ refusal: KeystoreError, _ action: String, by actor: String, subject: String?, details: [String: String]) async {
-        Counter(label: "palisade_keystore_operations_total", dimensions: [("operation", action), ("outcome", refusal.code.rawValue)]).increment()
-        logger.info("\(action) refused", metadata: ["actor": "\(actor)", "subject": "\(AuditLog.printable(subject ?? "-"))", "code": "\(refusal.code)"])
-        var details = details
-        details["message"] = refusal.message
-        do {
-            try await AuditLog.record(.init(actor: actor, action: action, subject: subject, outcome: "refused", code: refusal.code.rawValue, details: details), pool: pool)
-        } catch {
-            logger.error("could not write the audit row of a refusal", metadata: ["action": "\(action)", "error": "\(error)"])
-        }
+        try await audited.change(action, by: actor, subject: subject, details: details, body)
     }
 
     /// Audits a request refused before it reached the keystore (a malformed body or path from an
     /// authenticated caller).
     public func recordRefusal(_ action: String, by actor: String, subject: String?, code: String, message: String) async {
-        await audit(KeystoreError(KeystoreError.Code(rawValue: code), message), action, by: actor, subject: subject, details: [:])
+        await audited.record(KeystoreError(KeystoreError.Code(rawValue: code), message), action, by: actor, subject: subject)
     }
 
     /// Refuses before any transaction (bad input): audited like any refusal.
     func refuse(_ refusal: KeystoreError, _ action: String, by actor: String, subject: String?, details: [String: String] = [:]) async -> KeystoreError {
-        await audit(refusal, action, by: actor, subject: subject, details: details)
+        await audited.record(refusal, action, by: actor, subject: subject, details: details)
         return refusal
     }
 

@@ -1,6 +1,8 @@
+import Core
+
 /// Why the keystore refused a request: a machine-readable `code` for API clients and scripts and a
 /// message that says what is wrong. Nothing was stored when one is thrown.
-public struct KeystoreError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct KeystoreError: AuditableRefusal, Equatable, CustomStringConvertible {
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
@@ -36,4 +38,6 @@ public struct KeystoreError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String { "\(code): \(message)" }
+    public var auditCode: String { code.rawValue }
+    public var auditMessage: String { message }
 }

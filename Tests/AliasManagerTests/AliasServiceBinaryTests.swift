@@ -5,12 +5,8 @@ import Testing
 /// The `palisade-aliases` executable itself: what an operator sees when the configuration is wrong.
 @Suite("palisade-aliases executable")
 struct AliasServiceBinaryTests {
-    static let binary = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/palisade-aliases").path
-
-    func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") }
-        environment.merge(extra) { $1 }
-        return try await ChildProcess.runReportingStatus(Self.binary, arguments, environment: environment, includingStandardError: true)
+    func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.runBuilt("palisade-aliases", arguments)
     }
 
     @Test("A bad setting stops start-up with status 78 and names the key", arguments: [

@@ -8,13 +8,10 @@ import Testing
 /// `palisade_admin`, with the same rules, exit codes and audit rows as the API.
 @Suite("platformctl accounts, domains and aliases")
 struct PlatformctlAliasTests {
-    static let binary = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/platformctl").path
-
     func platformctl(_ arguments: [String], _ db: TestDatabase) async throws -> (status: Int32, output: String) {
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") && $0.key != "SUDO_USER" }
-        environment["PALISADE_DATABASE_URL"] = db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@")
-        environment["USER"] = "operator-test"
-        return try await ChildProcess.runReportingStatus(Self.binary, arguments, environment: environment, includingStandardError: true)
+        try await ChildProcess.runBuilt("platformctl", arguments, environment: [
+            "PALISADE_DATABASE_URL": db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@"), "USER": "operator-test",
+        ])
     }
 
     @Test("Operators create, disable and delete under the rules; a refused deletion exits 5 naming the rule")

@@ -78,3 +78,14 @@ final class ResumeOnce: Sendable {
         }
     }
 }
+
+extension ChildProcess {
+    /// Runs a built Palisade executable (`.build/debug/NAME`) with no PALISADE_* variables from the test's
+    /// environment; returns its exit status and standard output followed by standard error.
+    public static func runBuilt(_ name: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") && $0.key != "SUDO_USER" }
+        environment.merge(extra) { $1 }
+        let binary = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/\(name)").path
+        return try await runReportingStatus(binary, arguments, environment: environment, includingStandardError: true)
+    }
+}

@@ -5,11 +5,8 @@ import Testing
 /// The `palisade-keystore` executable itself: what an operator sees when the configuration is wrong.
 @Suite("palisade-keystore executable")
 struct KeystoreServiceBinaryTests {
-    static let binary = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/palisade-keystore").path
-
     func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") }
-        return try await ChildProcess.runReportingStatus(Self.binary, arguments, environment: environment, includingStandardError: true)
+        try await ChildProcess.runBuilt("palisade-keystore", arguments)
     }
 
     @Test("A bad setting stops start-up with status 78 and names the key", arguments: [

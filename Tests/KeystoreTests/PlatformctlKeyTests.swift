@@ -5,13 +5,10 @@ import Testing
 /// `platformctl keys …` as an operator runs it: the built binary, as `palisade_admin`.
 @Suite("platformctl keys")
 struct PlatformctlKeyTests {
-    static let binary = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/platformctl").path
-
     func platformctl(_ arguments: [String], _ world: KeystoreWorld) async throws -> (status: Int32, output: String) {
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") && $0.key != "SUDO_USER" }
-        environment["PALISADE_DATABASE_URL"] = world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@")
-        environment["USER"] = "operator-test"
-        return try await ChildProcess.runReportingStatus(Self.binary, arguments, environment: environment, includingStandardError: true)
+        try await ChildProcess.runBuilt("platformctl", arguments, environment: [
+            "PALISADE_DATABASE_URL": world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@"), "USER": "operator-test",
+        ])
     }
 
     @Test("import, list, bind, show, unbind and delete; a refusal exits 5 with its code")

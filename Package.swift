@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "OpenPGP", targets: ["OpenPGP"]),
         .library(name: "Aliases", targets: ["Aliases"]),
         .library(name: "Keystore", targets: ["Keystore"]),
+        .library(name: "KeyDiscovery", targets: ["KeyDiscovery"]),
         .library(name: "HTTPService", targets: ["HTTPService"]),
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
@@ -95,6 +96,16 @@ let package = Package(
             dependencies: [
                 "Core", "OpenPGP",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Other people's keys: WKD, then the VKS; the look-up cache.
+        .target(
+            name: "KeyDiscovery",
+            dependencies: [
+                "Core", "DNS", "HTTPFetch", "OpenPGP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

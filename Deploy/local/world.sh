@@ -16,7 +16,10 @@
 # at PALISADE_TEST_DNS_FORWARDER, for forwarder mode and for dig.
 # HTTPS: nginx with the world's CA (DIR/https/ca.pem) serves www, wrong-host (another name's
 # certificate), lapsed (expired) and self-signed .secure.palisade.example, with a redirect, an echo
-# endpoint, a 2 MiB body with and without Content-Length, and a trickling body.
+# endpoint, a 2 MiB body with and without Content-Length, and a trickling body; and the key-discovery hosts:
+# WKD hosts serving what the tests write under DIR/https/wkd/<host>/ (advanced only, direct only, both,
+# neither, one answering 503), and keys.secure.palisade.example proxying to the tests' VKS server on
+# PALISADE_TEST_VKS_BACKEND_PORT.
 # Everything listens on 127.0.0.1 on free ports picked at start.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -156,6 +159,15 @@ EOF
     }
     issue www www.secure.palisade.example -days $days
     issue other other.secure.palisade.example -days $days
+    # One certificate for every key-discovery host (WKD hosts and the VKS).
+    local names="" name
+    for name in openpgpkey.wkd-advanced wkd-direct openpgpkey.wkd-both wkd-both wkd-none openpgpkey.wkd-broken keys; do
+        names+="${names:+,}DNS:$name.secure.palisade.example"
+    done
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout discovery.key -out discovery.csr \
+        -subj "/CN=keys.secure.palisade.example" -addext "subjectAltName=$names" -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+    openssl ca -batch -notext -config ca/ca.cnf -cert ca.pem -keyfile ca.key -in discovery.csr -out discovery.pem -days $days 2>/dev/null
+    mkdir -p wkd
     issue lapsed lapsed.secure.palisade.example -startdate 20200101000000Z -enddate 20200201000000Z
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout self-signed.key -out self-signed.pem -days $days \
         -subj "/CN=self-signed.secure.palisade.example" -addext "subjectAltName=DNS:self-signed.secure.palisade.example" 2>/dev/null
@@ -166,11 +178,11 @@ EOF
 }
 
 start_https() {
-    local https=$dir/https port=$1 module
+    local https=$dir/https port=$1 vks_port=$2 module
     module=$(ls /usr/lib/nginx/modules/ngx_http_js_module.so /usr/share/nginx/modules/ngx_http_js_module.so 2>/dev/null | head -1)
     [ -n "$module" ] || { echo "world.sh: nginx's njs module not found (apt-get install libnginx-mod-http-js)" >&2; exit 1; }
     cp "$here/echo.js" "$https/echo.js"
-    sed -e "s|@DIR@|$https|g" -e "s|@PORT@|$port|g" -e "s|@JSMODULE@|$module|g" "$here/nginx.conf.in" > "$https/nginx.conf"
+    sed -e "s|@DIR@|$https|g" -e "s|@PORT@|$port|g" -e "s|@VKSPORT@|$vks_port|g" -e "s|@JSMODULE@|$module|g" "$here/nginx.conf.in" > "$https/nginx.conf"
     nginx -q -t -c "$https/nginx.conf" -p "$https" -e "$https/error.log"
     nginx -c "$https/nginx.conf" -p "$https" -e "$https/error.log"
     wait_for "nginx" curl -sf --cacert "$https/ca.pem" --resolve "www.secure.palisade.example:$port:127.0.0.1" \
@@ -229,13 +241,14 @@ start)
     dead_port=$(free_port)
     https_port=$(free_port)
     forwarder_port=$(free_port)
-    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" | sort -u | wc -l)" != 4 ]; do
-        dead_port=$(free_port); https_port=$(free_port); forwarder_port=$(free_port)
+    vks_port=$(free_port)
+    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" "$vks_port" | sort -u | wc -l)" != 5 ]; do
+        dead_port=$(free_port); https_port=$(free_port); forwarder_port=$(free_port); vks_port=$(free_port)
     done
     sign_dns
     start_dns "$dns_port"
     issue_certificates
-    start_https "$https_port"
+    start_https "$https_port" "$vks_port"
     stubs="palisade.example=127.0.0.1@$dns_port"
     for zone in secure insecure expired broken; do stubs+=",$zone.palisade.example=127.0.0.1@$dns_port"; done
     stubs+=",dead.palisade.example=127.0.0.1@$dead_port,lame.example=127.0.0.1@$dns_port"
@@ -248,6 +261,8 @@ PALISADE_TEST_DNS_STUBS=$stubs
 PALISADE_TEST_DNS_FORWARDER=127.0.0.1@$forwarder_port
 PALISADE_TEST_HTTPS_PORT=$https_port
 PALISADE_TEST_HTTPS_CA=$dir/https/ca.pem
+PALISADE_TEST_WKD_ROOT=$dir/https/wkd
+PALISADE_TEST_VKS_BACKEND_PORT=$vks_port
 EOF
     cat "$dir/world.env"
     ;;

@@ -12,6 +12,10 @@ public struct TestWorld: Sendable {
     public let forwarder: String
     public let httpsPort: Int
     public let certificateAuthorityFile: String
+    /// Where the WKD hosts serve from: `<wkdRoot>/<host>/.well-known/openpgpkey/…`.
+    public let wkdRoot: String
+    /// The plain-HTTP port nginx proxies `keys.secure.palisade.example` to: a test's VKS server listens there.
+    public let vksBackendPort: Int
 
     public struct Missing: Error, CustomStringConvertible {
         public let description: String
@@ -43,7 +47,9 @@ public struct TestWorld: Sendable {
             stubZones: try value("PALISADE_TEST_DNS_STUBS").split(separator: ",").map(String.init),
             forwarder: try value("PALISADE_TEST_DNS_FORWARDER"),
             httpsPort: Int(try value("PALISADE_TEST_HTTPS_PORT")) ?? 0,
-            certificateAuthorityFile: try value("PALISADE_TEST_HTTPS_CA")
+            certificateAuthorityFile: try value("PALISADE_TEST_HTTPS_CA"),
+            wkdRoot: try value("PALISADE_TEST_WKD_ROOT"),
+            vksBackendPort: Int(try value("PALISADE_TEST_VKS_BACKEND_PORT")) ?? 0
         )
     }
 }

@@ -64,7 +64,7 @@ struct AccountKeystoreTests {
         case "oversize":
             (data, expected) = (try World.fixture("keyring.pgp"), .keyTooLarge)
         case "secret":
-            (data, expected) = (try await SecretKeyMaker.armoredSecretKey(), .secretKeyMaterial)
+            (data, expected) = (try await GnuPGHome.armoredSecretKey(), .secretKeyMaterial)
         case "broken-self-signature":
             // The only User ID's self-signature, its last byte changed: nothing holds the key up.
             var bytes = try World.fixture("merge-1.pgp")

@@ -56,7 +56,7 @@ struct KeystoreAPITests {
     func secretKeys() async throws {
         let world = try await World.make()
         defer { world.close() }
-        let gpg = try SecretKeyMaker()
+        let gpg = try GnuPGHome()
         try await gpg.generate("mia@example.org", passphrase: "correct horse")
         try await gpg.generate("plain@example.org", passphrase: "")
         let fingerprint = try await gpg.fingerprint("mia@example.org")
@@ -105,7 +105,7 @@ struct KeystoreAPITests {
         defer { world.close() }
         let body: Data = switch kind {
         case "garbage": Data("not a key".utf8)
-        case "secret": Data(try await SecretKeyMaker.armoredSecretKey())
+        case "secret": Data(try await GnuPGHome.armoredSecretKey())
         default: Data(repeating: 0x99, count: 5000)
         }
         try await serving(world) { api in

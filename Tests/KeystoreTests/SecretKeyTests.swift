@@ -14,7 +14,7 @@ struct SecretKeyTests {
     func secretKeys() async throws {
         let world = try await World.make()
         defer { world.close() }
-        let gpg = try SecretKeyMaker()
+        let gpg = try GnuPGHome()
         try await gpg.generate("mia@example.org", passphrase: "correct horse")
         try await gpg.generate("plain@example.org", passphrase: "")
         let fingerprint = try await gpg.fingerprint("mia@example.org")

@@ -40,8 +40,8 @@ public enum CoreSettings {
     /// Sections of the shared file that belong to the services; each service checks its own.
     public static let serviceSections: Set<String> = ["keystore", "wkd", "vks", "aliases", "transport"]
 
-    /// Sections of the shared libraries that not every program reads (`DNSSettings`, `HTTPFetchSettings`).
-    public static let librarySections: Set<String> = ["dns", "http"]
+    /// Sections of the shared libraries that not every program reads (`DNSSettings`, `HTTPFetchSettings`, `KeyDiscoverySettings`).
+    public static let librarySections: Set<String> = ["dns", "http", "discovery"]
 
     /// The schema of a program that reads only Core's settings.
     public static let schema = schema(adding: [])

@@ -1,48 +1,47 @@
-import CoreTestSupport
 import Foundation
 
-/// Keys made by gpg in a throw-away home, for the secret-key tests.
-struct SecretKeyMaker {
-    let home: URL
+/// A throw-away GnuPG home: keys made by gpg, for the tests that need real ones.
+public struct GnuPGHome: Sendable {
+    public let home: URL
 
-    init() throws {
+    public init() throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-gpg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
-    func gpg(_ arguments: [String], passphrase: String = "") async throws -> String {
+    public func gpg(_ arguments: [String], passphrase: String = "") async throws -> String {
         try await ChildProcess.run("/usr/bin/gpg", ["--homedir", home.path, "--batch", "--no-tty", "--quiet", "--pinentry-mode", "loopback",
                                                    "--passphrase", passphrase] + arguments)
     }
 
     /// A new Ed25519 key with a cv25519 subkey for `address`, protected by `passphrase` ("" for none).
-    func generate(_ address: String, passphrase: String) async throws {
+    public func generate(_ address: String, passphrase: String) async throws {
         _ = try await gpg(["--quick-gen-key", "Test <\(address)>", "ed25519", "default", "never"], passphrase: passphrase)
         let fingerprint = try await fingerprint(address)
         _ = try await gpg(["--quick-add-key", fingerprint, "cv25519", "encr", "never"], passphrase: passphrase)
     }
 
-    func fingerprint(_ address: String) async throws -> String {
+    public func fingerprint(_ address: String) async throws -> String {
         try await gpg(["--with-colons", "--list-keys", address]).split(separator: "\n").first { $0.hasPrefix("fpr:") }
             .map { String($0.split(separator: ":", omittingEmptySubsequences: false)[9]) } ?? ""
     }
 
-    func publicKey(_ address: String) async throws -> [UInt8] {
+    public func publicKey(_ address: String) async throws -> [UInt8] {
         Array(try await gpg(["--armor", "--export", address]).utf8)
     }
 
-    func secretKey(_ address: String, passphrase: String) async throws -> [UInt8] {
+    public func secretKey(_ address: String, passphrase: String) async throws -> [UInt8] {
         Array(try await gpg(["--armor", "--export-secret-keys", address], passphrase: passphrase).utf8)
     }
 
-    func remove() async {
+    public func remove() async {
         _ = try? await ChildProcess.run("/usr/bin/gpgconf", ["--homedir", home.path, "--kill", "all"])
         try? FileManager.default.removeItem(at: home)
     }
 
     /// A secret key, armored, for the refusal of secret material where a public key belongs.
-    static func armoredSecretKey() async throws -> [UInt8] {
-        let maker = try SecretKeyMaker()
+    public static func armoredSecretKey() async throws -> [UInt8] {
+        let maker = try GnuPGHome()
         try await maker.generate("secret@example.org", passphrase: "")
         let key = try await maker.secretKey("secret@example.org", passphrase: "")
         await maker.remove()

@@ -106,6 +106,7 @@ let package = Package(
                 "Core", "DNS", "HTTPFetch", "OpenPGP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -133,7 +134,7 @@ let package = Package(
         .target(
             name: "KeystoreAPI",
             dependencies: [
-                "Core", "Keystore", "HTTPService",
+                "Core", "Keystore", "KeyDiscovery", "HTTPService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "palisade-keystore",
             dependencies: [
-                "Core", "Keystore", "KeystoreAPI", "HTTPService",
+                "Core", "Keystore", "KeyDiscovery", "KeystoreAPI", "HTTPService", "DNS", "HTTPFetch",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/Keystore",
@@ -161,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "platformctl",
             dependencies: [
-                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore",
+                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -260,6 +261,16 @@ let package = Package(
                 "Core", "Keystore", "KeystoreAPI", "HTTPService", "OpenPGP", "Aliases", "CoreTestSupport", "palisade-keystore", "platformctl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeyDiscoveryTests",
+            dependencies: [
+                "KeyDiscovery", "Core", "DNS", "HTTPFetch", "OpenPGP", "Aliases", "Keystore", "KeystoreAPI", "HTTPService", "CoreTestSupport",
+                "platformctl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,11 +1,15 @@
-// palisade-keystore: the accounts' OpenPGP keys and the addresses they are published for, over an HTTP
-// API. See README.md, "Keystore".
+// palisade-keystore: the accounts' OpenPGP keys and the addresses they are published for, and look-ups
+// of other people's keys (WKD, then the VKS), over an HTTP API. See README.md, "Keystore".
 import Core
+import DNS
+import HTTPFetch
 import HTTPService
+import KeyDiscovery
 import Keystore
 import KeystoreAPI
 
-let (configuration, logger) = await ServiceCommandLine.start(program: "palisade-keystore", settings: KeystoreSettings.all)
+let (configuration, logger) = await ServiceCommandLine.start(
+    program: "palisade-keystore", settings: KeystoreSettings.all + KeyDiscoverySettings.all + DNSSettings.all + HTTPFetchSettings.all)
 let pool = PostgresPool(configuration: PostgresConfiguration(configuration, applicationName: "palisade-keystore"), logger: logger)
 defer { pool.close() }
 let keystore = AccountKeystore(pool: pool, configuration, logger: logger)
@@ -13,5 +17,14 @@ let tokens = BearerTokens(KeystoreSettings.apiTokens.read(configuration))
 let host = KeystoreSettings.listenHost.read(configuration)
 let port = KeystoreSettings.listenPort.read(configuration)
 ServiceCommandLine.checked(configuration, program: "palisade-keystore")
-try await ServiceApplication.run(KeystoreApplication.router(keystore: keystore, tokens: tokens), serverName: "palisade-keystore",
-                                 host: host, port: port, tokens: tokens, tokensKey: KeystoreSettings.apiTokens.key, logger: logger)
+let lookup: KeyLookup
+do {
+    let resolver = try DNSResolver(configuration, logger: logger)
+    let fetcher = try HTTPFetcher(configuration, resolver: resolver, logger: logger)
+    lookup = KeyLookup(pool: pool, fetcher: fetcher, resolver: resolver, configuration: KeyDiscoveryConfiguration(configuration), logger: logger)
+} catch {
+    ServiceCommandLine.fail("palisade-keystore", "configuration error:\n\(error)")
+}
+try await ServiceApplication.run(KeystoreApplication.router(keystore: keystore, lookup: lookup, tokens: tokens), serverName: "palisade-keystore",
+                                 host: host, port: port, tokens: tokens, tokensKey: KeystoreSettings.apiTokens.key, logger: logger,
+                                 alongside: [LookupCachePruner(lookup: lookup, logger: logger)])

@@ -39,16 +39,17 @@ public enum ServiceApplication {
     }
 
     /// What a service's `main` does once its parts are built: warns when no token is configured, runs the
-    /// listener in the process's service group, and tells systemd it is ready once the port is bound.
+    /// listener (and the services that run `alongside` it) in the process's service group, and tells systemd
+    /// it is ready once the port is bound.
     public static func run(
         _ router: Router<ServiceRequestContext>, serverName: String, host: String, port: Int, tokens: BearerTokens,
-        tokensKey: String, logger: Logger
+        tokensKey: String, logger: Logger, alongside: [any Service] = []
     ) async throws {
         if tokens.isEmpty {
             logger.warning("\(tokensKey) is empty: every API request will be refused")
         }
         let readiness = ServiceReadiness()
         let listener = make(router, serverName: serverName, host: host, port: port, logger: logger) { _ in readiness.markReady() }
-        try await PalisadeServiceGroup(services: [listener], logger: logger, readiness: readiness).run()
+        try await PalisadeServiceGroup(services: [listener] + alongside, logger: logger, readiness: readiness).run()
     }
 }

@@ -20,9 +20,10 @@ public struct KeyImportResult: Codable, Sendable, Equatable {
     public var dropped: [String]
 }
 
-/// How an account obtained a key.
+/// How an account obtained a key: its own upload, or a look-up that found it in a WKD, the VKS, or
+/// (for an address on our own domains) our own tables.
 public enum KeySource: String, Codable, Sendable {
-    case upload, wkd, vks
+    case upload, wkd, vks, local
 }
 
 extension AccountKeystore {

@@ -1,6 +1,7 @@
 import Core
 import HTTPService
 import Hummingbird
+import KeyDiscovery
 import Keystore
 import Logging
 import ServiceLifecycle
@@ -8,18 +9,20 @@ import ServiceLifecycle
 /// Builds the `palisade-keystore` HTTP service: the v1 API behind bearer tokens, `/healthz` and
 /// `/metrics`. The executable and the tests both call this.
 public enum KeystoreApplication {
-    public static func router(keystore: AccountKeystore, tokens: BearerTokens) -> Router<ServiceRequestContext> {
+    /// `lookup` nil leaves out the look-up routes (tests of the keystore alone); the service always has one.
+    public static func router(keystore: AccountKeystore, lookup: KeyLookup? = nil, tokens: BearerTokens) -> Router<ServiceRequestContext> {
         ServiceApplication.router(pool: keystore.pool, tokens: tokens, errors: errors(keystore)) { v1 in
             KeystoreRoutes.add(to: v1, keystore: keystore)
+            if let lookup { DiscoveryRoutes.add(to: v1, keystore: keystore, lookup: lookup) }
         }
     }
 
     /// `onListening` receives the bound port (useful with port 0).
     public static func make(
-        keystore: AccountKeystore, tokens: BearerTokens, host: String, port: Int, logger: Logger,
+        keystore: AccountKeystore, lookup: KeyLookup? = nil, tokens: BearerTokens, host: String, port: Int, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some Service {
-        ServiceApplication.make(router(keystore: keystore, tokens: tokens), serverName: "palisade-keystore", host: host, port: port,
+        ServiceApplication.make(router(keystore: keystore, lookup: lookup, tokens: tokens), serverName: "palisade-keystore", host: host, port: port,
                                 logger: logger, onListening: onListening)
     }
 
@@ -28,6 +31,9 @@ public enum KeystoreApplication {
     static func errors(_ keystore: AccountKeystore) -> ServiceErrorMiddleware {
         ServiceErrorMiddleware(
             translate: { error in
+                if let error = error as? KeyLookupError {
+                    return APIError(.badRequest, code: "invalid_address", error.description)
+                }
                 guard let refusal = error as? KeystoreError else { return nil }
                 return APIError(status(of: refusal.code), code: refusal.code.rawValue, refusal.message)
             },

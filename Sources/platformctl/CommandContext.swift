@@ -1,4 +1,5 @@
 import Aliases
+import KeyDiscovery
 import Keystore
 import ArgumentParser
 import Core
@@ -90,6 +91,9 @@ func reporting(_ body: () async throws -> Void) async throws {
         throw ExitCode(5)
     } catch let refusal as KeystoreError {
         FileHandle.standardError.write(Data("platformctl: \(refusal.code): \(refusal.message)\n".utf8))
+        throw ExitCode(5)
+    } catch let refusal as KeyLookupError {
+        FileHandle.standardError.write(Data("platformctl: invalid_address: \(refusal)\n".utf8))
         throw ExitCode(5)
     } catch let error as PostgresError where error.isConnectionProblem {
         FileHandle.standardError.write(Data("platformctl: cannot reach PostgreSQL: \(error.message)\n".utf8))

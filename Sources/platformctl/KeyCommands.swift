@@ -7,8 +7,8 @@ import Keystore
 struct KeyCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Inspect and manage accounts' OpenPGP keystores and the addresses keys are published for.",
-        subcommands: [List.self, Show.self, Import.self, Delete.self, Bind.self, Unbind.self]
+        abstract: "Inspect and manage accounts' OpenPGP keystores, the addresses keys are published for, and look-ups of other people's keys.",
+        subcommands: [List.self, Show.self, Import.self, Delete.self, Bind.self, Unbind.self, Lookup.self, ImportDiscovered.self]
     )
 
     struct AccountOption: ParsableArguments {

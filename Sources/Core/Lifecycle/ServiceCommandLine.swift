@@ -53,7 +53,7 @@ public enum ServiceCommandLine {
         }
     }
 
-    static func fail(_ program: String, _ message: String) -> Never {
+    public static func fail(_ program: String, _ message: String) -> Never {
         FileHandle.standardError.write(Data("\(program): \(message)\n".utf8))
         exit(configurationErrorStatus)
     }

@@ -98,8 +98,10 @@ bench-openpgp: deps
 bench-postfix: deps
 	Benchmarks/run-postfix-maps.sh
 
-# Certificate imports into the keystore (10,000 certificates, 1 and 4 callers) beside gpg --import.
+# Certificate imports into the keystore (10,000 certificates, 1 and 4 callers) beside gpg --import; key look-ups
+# (WKD, then cached at 1 and 32 callers, in-process and through the service with wrk) beside pgbench of the cache's SELECT.
 bench-keystore: deps
+	dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q 'ok installed' || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk >/dev/null; }
 	Benchmarks/run-keystore.sh
 
 # Alias creations: in-process, through the HTTP API with wrk, and the same SQL from pgbench (the floor).

@@ -197,6 +197,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "LookupBenchmark",
+            dependencies: ["KeyDiscovery", "DNS", "HTTPFetch", "OpenPGP", "Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/LookupBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "OpenPGPBenchmark",
             dependencies: ["OpenPGP"],
             path: "Benchmarks/OpenPGPBenchmark",

@@ -45,13 +45,16 @@ need() {
 free_port() {
     local port
     while :; do
-        port=$(( 20000 + RANDOM % 20000 ))
+        # Below Linux's ephemeral range (32768 up), so an outgoing connection cannot take it meanwhile.
+        port=$(( 20000 + RANDOM % 12000 ))
         if ! ss -Hltun "sport = :$port" | grep -q .; then echo "$port"; return; fi
     done
 }
 
 stop() {
     [ -d "$dir" ] || return 0
+    # The gpg-agent of the keys the tests made in DIR/gnupg.
+    if [ -d "$dir/gnupg" ]; then gpgconf --homedir "$dir/gnupg" --kill all >/dev/null 2>&1 || true; fi
     for pidfile in "$dir/dns/nsd.pid" "$dir/dns/unbound.pid" "$dir/https/nginx.pid"; do
         if [ -s "$pidfile" ]; then
             local pid

@@ -48,6 +48,40 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the address is globally reachable unicast: not loopback, private (RFC 1918, ULA),
+    /// shared (100.64/10), link-local, multicast, documentation, benchmarking, reserved or unspecified;
+    /// IPv4-mapped and NAT64 (64:ff9b::/96) IPv6 addresses are judged by the IPv4 address inside. What a
+    /// fetch on behalf of someone outside may connect to.
+    public var isPublic: Bool {
+        switch self {
+        case let .v4(a, b, c, _):
+            switch a {
+            case 0, 10, 127: return false
+            case 100 where (64...127).contains(b): return false
+            case 169 where b == 254: return false
+            case 172 where (16...31).contains(b): return false
+            case 192 where b == 168: return false
+            case 192 where b == 0 && (c == 0 || c == 2): return false
+            case 198 where b == 18 || b == 19: return false
+            case 198 where b == 51 && c == 100: return false
+            case 203 where b == 0 && c == 113: return false
+            case 224...255: return false
+            default: return true
+            }
+        case let .v6(octets):
+            let zeros = octets.prefix(10).allSatisfy { $0 == 0 }
+            if zeros && octets[10] == 0xFF && octets[11] == 0xFF { return IPAddress(bytes: octets.suffix(4))!.isPublic }
+            if octets.prefix(12) == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] { return IPAddress(bytes: octets.suffix(4))!.isPublic }
+            if octets.prefix(15).allSatisfy({ $0 == 0 }) { return false }                       // :: and ::1
+            if octets[0] & 0xFE == 0xFC { return false }                                        // fc00::/7 unique local
+            if octets[0] == 0xFE && octets[1] & 0xC0 == 0x80 { return false }                   // fe80::/10 link-local
+            if octets[0] == 0xFF { return false }                                               // multicast
+            if octets.prefix(4) == [0x20, 0x01, 0x0D, 0xB8] { return false }                    // 2001:db8::/32 documentation
+            if octets.prefix(8) == [0x01, 0x00, 0, 0, 0, 0, 0, 0] { return false }              // 100::/64 discard
+            return octets[0] & 0xE0 == 0x20                                                     // 2000::/3 global unicast
+        }
+    }
+
     /// Canonical text: dotted quad, or RFC 5952 IPv6 (as `inet_ntop` writes it).
     public var description: String {
         switch self {

@@ -46,7 +46,8 @@ public final class HTTPFetcher: Sendable {
             return response
         } catch let error as HTTPFetchError {
             HTTPFetchMetrics.record(result: error.metricLabel, duration: ContinuousClock.now - started)
-            logger.info("HTTPS fetch failed", metadata: ["http.url": "\(request.url.absoluteString)", "error": "\(error)"])
+            let logged = request.logsHostOnly ? "https://\(request.url.host(percentEncoded: false) ?? "?")/…" : request.url.absoluteString
+            logger.info("HTTPS fetch failed", metadata: ["http.url": "\(logged)", "error": "\(error)"])
             throw error
         }
     }
@@ -65,7 +66,9 @@ public final class HTTPFetcher: Sendable {
                 throw HTTPFetchError.invalidURL(url.absoluteString)
             }
             let port = url.port ?? 443
-            let (addresses, security) = try await resolve(host)
+            let (resolved, security) = try await resolve(host)
+            let addresses = request.publicAddressesOnly ? resolved.filter(\.isPublic) : resolved
+            guard !addresses.isEmpty else { throw HTTPFetchError.nonPublicAddress(host: host) }
             let remaining = deadline - ContinuousClock.now
             guard remaining > .milliseconds(1) else { throw HTTPFetchError.timedOut(after: timeout) }
             let pinned = addresses.map { $0.isIPv6 ? "[\($0)]" : "\($0)" }.joined(separator: ",")
@@ -206,6 +209,7 @@ extension HTTPFetchError {
         case .tooLarge: "too_large"
         case .timedOut: "timed_out"
         case .redirectRefused: "redirect_refused"
+        case .nonPublicAddress: "non_public_address"
         case .transferFailed: "transfer_failure"
         }
     }

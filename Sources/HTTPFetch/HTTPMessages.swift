@@ -20,6 +20,12 @@ public struct HTTPRequest: Sendable {
     public var connectTimeout: Duration?
     /// The whole request's deadline, look-ups and redirects included. nil: `http.timeout`.
     public var timeout: Duration?
+    /// Connect only to globally reachable addresses (`IPAddress.isPublic`), redirects included: for
+    /// fetches whose host someone outside chose (a WKD look-up of any domain), so that they cannot reach
+    /// into our own networks.
+    public var publicAddressesOnly = false
+    /// Log only the URL's host, not its path and query (which may carry a person's address).
+    public var logsHostOnly = false
 
     public init(method: Method = .get, url: URL, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
                 maxBodySize: Int? = nil, maxRedirects: Int = 0, connectTimeout: Duration? = nil, timeout: Duration? = nil) {
@@ -104,6 +110,8 @@ public enum HTTPFetchError: Error, Sendable, Equatable, CustomStringConvertible 
     case timedOut(after: Duration)
     /// The server redirected and the request did not allow it (or allowed fewer).
     case redirectRefused(location: String)
+    /// The request allows only public addresses and the host has none.
+    case nonPublicAddress(host: String)
     /// Any other transfer failure, with libcurl's message.
     case transferFailed(String)
 
@@ -116,6 +124,7 @@ public enum HTTPFetchError: Error, Sendable, Equatable, CustomStringConvertible 
         case .tooLarge(let limit): "response body is larger than \(limit) bytes"
         case .timedOut(let after): "request timed out after \(after)"
         case .redirectRefused(let location): "redirect to \(location) refused"
+        case .nonPublicAddress(let host): "\(host) resolves only to addresses that are not public; refused"
         case .transferFailed(let message): "transfer failed: \(message)"
         }
     }

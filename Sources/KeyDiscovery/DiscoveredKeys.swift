@@ -20,6 +20,9 @@ public struct DiscoveredKey: Sendable, Equatable {
 
 /// Sorts what a source served into the keys that count for an address and the reasons the others do not.
 public enum DiscoveredKeys {
+    /// The most certificates of one answer that are looked at; a source serving more is broken or hostile.
+    public static let maxCertificates = 16
+
     /// What `data` holds for `address` at `time`: only certificates that are valid (not expired, not
     /// revoked, held up by a self-signature) with a current User ID for exactly that address count.
     /// Throws when `data` is not OpenPGP at all (the source is broken, which is not the same as "no key").
@@ -27,11 +30,19 @@ public enum DiscoveredKeys {
         let seconds = UInt32(clamping: Int64(time.timeIntervalSince1970))
         let certificates = try Certificate.parse(data)
         guard !certificates.isEmpty else { throw OpenPGPError(.malformed, "the data holds no certificate") }
+        guard certificates.count <= maxCertificates else {
+            throw OpenPGPError(.tooLarge, "\(certificates.count) certificates for one address, more than \(maxCertificates)")
+        }
         var keys: [DiscoveredKey] = []
         var refused: [String] = []
         for certificate in certificates {
-            let valid = certificate.validated(at: seconds)
             let fingerprint = certificate.fingerprint
+            // No User ID with the address at all: nothing to verify.
+            guard certificate.userIDs.contains(where: { $0.email == address }) else {
+                refused.append("key \(fingerprint.hex) has no valid User ID for \(address.canonical)")
+                continue
+            }
+            let valid = certificate.validated(at: seconds)
             switch valid.status(at: seconds) {
             case .valid:
                 break
@@ -57,5 +68,11 @@ public enum DiscoveredKeys {
                                       expiresAt: valid.expirationTime.map { Date(timeIntervalSince1970: TimeInterval($0)) }))
         }
         return (keys, refused)
+    }
+
+    /// The reasons, at most three of them, for an attempt's detail.
+    public static func summary(_ refused: [String]) -> String? {
+        guard !refused.isEmpty else { return nil }
+        return refused.prefix(3).joined(separator: "; ") + (refused.count > 3 ? "; and \(refused.count - 3) more" : "")
     }
 }

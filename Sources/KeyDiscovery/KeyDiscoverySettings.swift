@@ -8,8 +8,9 @@ public enum KeyDiscoverySettings {
         "discovery.vks.url", default: "https://keys.openpgp.org",
         "Base URL of the validating key server (Hagrid's VKS API under /vks/v1/). HTTPS only.",
         validate: { text in
-            guard let url = URL(string: text), url.scheme == "https", url.host() != nil, url.query == nil else {
-                return "discovery.vks.url must be an https URL without a query, not \"\(text)\""
+            guard let url = URL(string: text), url.scheme == "https", url.host() != nil, url.query == nil, url.fragment == nil,
+                  url.user == nil, url.password == nil else {
+                return "discovery.vks.url must be an https URL without credentials, query or fragment, not \"\(text)\""
             }
             return nil
         }
@@ -20,6 +21,10 @@ public enum KeyDiscoverySettings {
     public static let wkdPort = ConfigSetting.int(
         "discovery.wkd.port", default: 443,
         "TCP port of WKD hosts. The draft says 443; another value is for test worlds only.", range: 1...65535
+    )
+    public static let allowPrivateAddresses = ConfigSetting.bool(
+        "discovery.allowPrivateAddresses", default: false,
+        "Let WKD look-ups connect to loopback, private and other non-public addresses. Off: a domain cannot point our look-ups into our own networks. On is for test worlds only."
     )
     public static let foundLifetime = ConfigSetting.duration(
         "discovery.foundLifetime", default: .seconds(86_400), "How long a found key is answered from the cache.",
@@ -43,7 +48,7 @@ public enum KeyDiscoverySettings {
         range: 1024...(4 << 20)
     )
 
-    public static let all: [any AnyConfigSetting] = [vksURL, wkdEnabled, wkdPort, foundLifetime, notFoundLifetime, failureLifetime, timeout, maxKeySize]
+    public static let all: [any AnyConfigSetting] = [vksURL, wkdEnabled, wkdPort, allowPrivateAddresses, foundLifetime, notFoundLifetime, failureLifetime, timeout, maxKeySize]
 }
 
 /// Everything a `KeyLookup`, `WKDClient` or `VKSClient` is built from; `init(_:)` reads `discovery.*`.
@@ -51,6 +56,7 @@ public struct KeyDiscoveryConfiguration: Sendable {
     public var vksURL: URL
     public var wkdEnabled: Bool
     public var wkdPort: Int
+    public var allowPrivateAddresses: Bool
     public var foundLifetime: Duration
     public var notFoundLifetime: Duration
     public var failureLifetime: Duration
@@ -58,11 +64,12 @@ public struct KeyDiscoveryConfiguration: Sendable {
     public var maxKeySize: Int
 
     public init(vksURL: URL = URL(string: "https://keys.openpgp.org")!, wkdEnabled: Bool = true, wkdPort: Int = 443,
-                foundLifetime: Duration = .seconds(86_400), notFoundLifetime: Duration = .seconds(3_600),
+                allowPrivateAddresses: Bool = false, foundLifetime: Duration = .seconds(86_400), notFoundLifetime: Duration = .seconds(3_600),
                 failureLifetime: Duration = .seconds(300), timeout: Duration = .seconds(10), maxKeySize: Int = 512 << 10) {
         self.vksURL = vksURL
         self.wkdEnabled = wkdEnabled
         self.wkdPort = wkdPort
+        self.allowPrivateAddresses = allowPrivateAddresses
         self.foundLifetime = foundLifetime
         self.notFoundLifetime = notFoundLifetime
         self.failureLifetime = failureLifetime
@@ -75,6 +82,7 @@ public struct KeyDiscoveryConfiguration: Sendable {
             vksURL: URL(string: KeyDiscoverySettings.vksURL.read(config))!,
             wkdEnabled: KeyDiscoverySettings.wkdEnabled.read(config),
             wkdPort: KeyDiscoverySettings.wkdPort.read(config),
+            allowPrivateAddresses: KeyDiscoverySettings.allowPrivateAddresses.read(config),
             foundLifetime: KeyDiscoverySettings.foundLifetime.read(config),
             notFoundLifetime: KeyDiscoverySettings.notFoundLifetime.read(config),
             failureLifetime: KeyDiscoverySettings.failureLifetime.read(config),

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Logging
 import OpenPGP
 
 /// The look-up cache (`key_lookups`) and the answers from our own tables.
@@ -18,6 +19,16 @@ extension KeyLookup {
             """).first!
         let own: Bool = try row.decode("own")
         guard !own, let outcome = try row.decodeIfPresent("outcome", as: String.self) else { return Known(isOwnDomain: own, answer: nil) }
+        do {
+            return Known(isOwnDomain: false, answer: try answer(from: row, address: address, outcome: outcome))
+        } catch {
+            // A row this version cannot read is a miss: the new answer replaces it.
+            logger.warning("unreadable cached key look-up", metadata: ["domain": "\(address.domain.ascii)", "error": "\(error)"])
+            return Known(isOwnDomain: false, answer: nil)
+        }
+    }
+
+    func answer(from row: PostgresRow, address: EmailAddress, outcome: String) throws -> LookupAnswer {
         let summaries = try JSONDecoder.discovery.decode([KeySummary].self, from: Data(try row.decode("keys", as: String.self).utf8))
         let keys = try Self.keys(in: try row.decodeIfPresent("certificates", as: [UInt8].self) ?? [], summaries)
         let attempts = try JSONDecoder.discovery.decode([SourceAttempt].self, from: Data(try row.decode("attempts", as: String.self).utf8))
@@ -25,10 +36,10 @@ extension KeyLookup {
             email: address.canonical, outcome: LookupAnswer.Outcome(rawValue: outcome) ?? .failed,
             source: try row.decodeIfPresent("source", as: String.self).flatMap(DiscoverySource.init(rawValue:)),
             keys: keys, attempts: attempts, lookedUpAt: try row.decode("looked_up_at"), expiresAt: try row.decode("expires_at"), cached: true)
-        return Known(isOwnDomain: false, answer: answer)
+        return answer
     }
 
-    /// Replaces the cached answer for the address.
+    /// Replaces the cached answer for the address, unless another instance stored a newer one meanwhile.
     func store(_ answer: LookupAnswer, on connection: PostgresConnection) async throws {
         let certificates: [UInt8]? = answer.keys.isEmpty ? nil : answer.keys.flatMap(\.certificate)
         let attempts = String(decoding: try JSONEncoder.discovery.encode(answer.attempts), as: UTF8.self)
@@ -43,6 +54,7 @@ extension KeyLookup {
                 outcome = EXCLUDED.outcome, source = EXCLUDED.source, keys = EXCLUDED.keys,
                 certificates = EXCLUDED.certificates, attempts = EXCLUDED.attempts, looked_up_at = EXCLUDED.looked_up_at,
                 expires_at = EXCLUDED.expires_at
+            WHERE key_lookups.looked_up_at <= EXCLUDED.looked_up_at
             """)
     }
 
@@ -74,7 +86,7 @@ extension KeyLookup {
         for row in rows {
             let (found, refused) = try DiscoveredKeys.sort(try row.decode("certificate"), for: address, at: time)
             keys += found
-            if !refused.isEmpty { detail = refused.joined(separator: "; ") }
+            if let summary = DiscoveredKeys.summary(refused) { detail = summary }
         }
         let attempt = SourceAttempt(source: .local, result: keys.isEmpty ? .notFound : .found, detail: detail)
         return LookupAnswer(email: address.canonical, outcome: keys.isEmpty ? .notFound : .found, source: keys.isEmpty ? nil : .local,

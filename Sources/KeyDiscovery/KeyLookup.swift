@@ -5,6 +5,7 @@ import HTTPFetch
 import Logging
 import Metrics
 import OpenPGP
+import Synchronization
 
 /// Finds the key to encrypt to for an address: the keystore's `GET /v1/lookup` and `platformctl keys
 /// lookup`.
@@ -24,16 +25,21 @@ public struct KeyLookup: Sendable {
     let logger: Logger
     /// The clock answers are dated and keys validated by; tests set it.
     let now: @Sendable () -> Date
+    /// Look-ups under way in this process, by address: a second asker waits for the first's answer.
+    let flights = LookupFlights()
 
     public init(pool: PostgresPool, fetcher: HTTPFetcher, resolver: DNSResolver, configuration: KeyDiscoveryConfiguration,
                 logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.pool = pool
         self.configuration = configuration
         wkd = WKDClient(fetcher: fetcher, resolver: resolver, configuration: configuration)
-        vks = VKSClient(fetcher: fetcher, configuration: configuration)
+        vks = VKSClient(fetcher: fetcher, configuration: configuration, now: now)
         self.logger = logger
         self.now = now
     }
+
+    /// The time by this look-up's clock (for `Retry-After` headers relative to it).
+    public var currentTime: Date { now() }
 
     /// The answer for `email`; `refresh` asks the sources even when the cache has a fresh answer.
     public func lookup(_ email: String, refresh: Bool = false) async throws -> LookupAnswer {
@@ -54,9 +60,21 @@ public struct KeyLookup: Sendable {
             KeyLookupMetrics.answered(answer)
             return answer
         }
-        let answer = await ask(address, at: time)
-        try await pool.withConnection { try await store(answer, on: $0) }
+        let answer = try await flights.join(address.canonical) { try await self.askAndStore(address) }
         KeyLookupMetrics.answered(answer)
+        return answer
+    }
+
+    /// Asks the sources and keeps the answer. A cancelled look-up keeps nothing (its failures are ours,
+    /// not the sources'); an answer that cannot be stored is still given, and the failure logged.
+    func askAndStore(_ address: EmailAddress) async throws -> LookupAnswer {
+        let answer = await ask(address, at: now())
+        try Task.checkCancellation()
+        do {
+            try await pool.withConnection { try await store(answer, on: $0) }
+        } catch {
+            logger.error("storing a key look-up failed", metadata: ["domain": "\(address.domain.ascii)", "error": "\(error)"])
+        }
         logger.info("key look-up", metadata: [
             "domain": "\(address.domain.ascii)", "outcome": "\(answer.outcome.rawValue)",
             "source": "\(answer.source?.rawValue ?? "-")",
@@ -97,8 +115,7 @@ public struct KeyLookup: Sendable {
             case .found(let data):
                 do {
                     let (keys, refused) = try DiscoveredKeys.sort(data, for: address, at: time)
-                    let detail = refused.isEmpty ? nil : refused.joined(separator: "; ")
-                    return (attempt(keys.isEmpty ? .notFound : .found, detail), keys)
+                    return (attempt(keys.isEmpty ? .notFound : .found, DiscoveredKeys.summary(refused)), keys)
                 } catch {
                     return (attempt(.failed, "the VKS served something that is not an OpenPGP key: \(error.message)"), [])
                 }
@@ -108,13 +125,15 @@ public struct KeyLookup: Sendable {
         }
     }
 
-    /// Until when an answer is served from the cache: its lifetime, cut short by the first key's expiry;
-    /// for a failure, at least until the latest Retry-After.
+    /// Until when an answer is served from the cache: its lifetime, cut short by the first key's expiry,
+    /// and only the failure lifetime when a source asked before the one that answered failed (its key,
+    /// the domain's own in WKD's case, may be the better one); for a failure, at least until the latest
+    /// Retry-After.
     func expiry(_ outcome: LookupAnswer.Outcome, keys: [DiscoveredKey], attempts: [SourceAttempt], from time: Date) -> Date {
         switch outcome {
         case .found:
-            let lifetime = time.addingTimeInterval(Self.seconds(configuration.foundLifetime))
-            return ([lifetime] + keys.compactMap(\.expiresAt)).min()!
+            let lifetime = attempts.contains { $0.result == .failed } ? configuration.failureLifetime : configuration.foundLifetime
+            return ([time.addingTimeInterval(Self.seconds(lifetime))] + keys.compactMap(\.expiresAt)).min()!
         case .notFound:
             return time.addingTimeInterval(Self.seconds(configuration.notFoundLifetime))
         case .failed:
@@ -125,6 +144,24 @@ public struct KeyLookup: Sendable {
 
     static func seconds(_ duration: Duration) -> TimeInterval {
         TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// The look-ups under way in one process, so that many askers of one address cause one look-up.
+final class LookupFlights: Sendable {
+    private let flights = Mutex<[String: Task<LookupAnswer, any Error>]>([:])
+
+    func join(_ key: String, _ body: @escaping @Sendable () async throws -> LookupAnswer) async throws -> LookupAnswer {
+        let task = flights.withLock { flights in
+            if let running = flights[key] { return running }
+            let task = Task { try await body() }
+            flights[key] = task
+            return task
+        }
+        defer { flights.withLock { flights in if flights[key] == task { flights[key] = nil } } }
+        // The look-up runs in its own task: an asker that gives up (a client gone) does not cancel it for
+        // the others, and its answer is still kept.
+        return try await task.value
     }
 }
 

@@ -28,12 +28,15 @@ public struct SourceAttempt: Codable, Sendable, Equatable {
     /// When the source asked us to come back (429 or 503 with Retry-After).
     public var retryAfter: Date?
 
+    static let maxDetail = 600
+
     public init(source: DiscoverySource, method: String? = nil, url: String? = nil, result: Result, detail: String? = nil, retryAfter: Date? = nil) {
         self.source = source
         self.method = method
         self.url = url
         self.result = result
-        self.detail = detail
+        // Details quote what a server sent: bounded, like everything from outside.
+        self.detail = detail.map { $0.count > Self.maxDetail ? String($0.prefix(Self.maxDetail)) + "…" : $0 }
         self.retryAfter = retryAfter
     }
 }

@@ -8,9 +8,10 @@ import Synchronization
 /// address verification. The keystore's look-ups and the VKS sync worker both use it.
 ///
 /// Hagrid answers look-ups with an armored certificate (`application/pgp-keys`) or 404; errors carry a
-/// JSON body `{"error": "…"}`. A 429 (or a 503 with `Retry-After`) makes this client hold back every
-/// request to the server until the time it names (60 seconds when it names none): the server's limits
-/// are respected rather than probed.
+/// JSON body `{"error": "…"}` (or plain text). A 429 makes this client hold back the requests of that
+/// kind (by e-mail, which keys.openpgp.org limits hardest, or the others) until the time the server
+/// names (60 seconds when it names none); a 503 with `Retry-After` (maintenance) holds back every
+/// request. The server's limits are respected rather than probed.
 public struct VKSClient: Sendable {
     /// What a look-up found: the certificate as served, or nothing.
     public enum Lookup: Sendable, Equatable {
@@ -23,13 +24,15 @@ public struct VKSClient: Sendable {
     let timeout: Duration
     let maxKeySize: Int
     let backoff: VKSBackoff
+    let now: @Sendable () -> Date
 
-    public init(fetcher: HTTPFetcher, configuration: KeyDiscoveryConfiguration) {
+    public init(fetcher: HTTPFetcher, configuration: KeyDiscoveryConfiguration, now: @escaping @Sendable () -> Date = { Date() }) {
         self.fetcher = fetcher
         baseURL = configuration.vksURL
         timeout = configuration.timeout
         maxKeySize = configuration.maxKeySize
         backoff = VKSBackoff()
+        self.now = now
     }
 
     /// `GET /vks/v1/by-fingerprint/<FINGERPRINT>`: the key whose primary key or subkey has it. Always
@@ -72,11 +75,13 @@ public struct VKSClient: Sendable {
     }
 
     func lookup(_ path: String) async throws(VKSError) -> Lookup {
-        let response = try await send(HTTPRequest(url: url(path), maxBodySize: maxKeySize, timeout: timeout))
+        var request = HTTPRequest(url: url(path), maxBodySize: maxKeySize, timeout: timeout)
+        request.logsHostOnly = true
+        let response = try await send(request, kind: path.hasPrefix("by-email/") ? .byEmail : .other)
         switch response.status {
         case 200: return .found(response.body)
         case 404: return .notFound
-        default: throw error(from: response)
+        default: throw error(from: response, kind: path.hasPrefix("by-email/") ? .byEmail : .other)
         }
     }
 
@@ -85,8 +90,8 @@ public struct VKSClient: Sendable {
         var request = HTTPRequest.post(url(path), contentType: "application/json", body: json)
         request.timeout = timeout
         request.maxBodySize = 64 << 10
-        let response = try await send(request)
-        guard response.status == 200 else { throw error(from: response) }
+        let response = try await send(request, kind: .other)
+        guard response.status == 200 else { throw error(from: response, kind: .other) }
         do {
             return try JSONDecoder().decode(VKSUploadStatus.self, from: Data(response.body))
         } catch {
@@ -94,8 +99,8 @@ public struct VKSClient: Sendable {
         }
     }
 
-    func send(_ request: HTTPRequest) async throws(VKSError) -> HTTPResponse {
-        if let until = backoff.blockedUntil(now: Date()) { throw .rateLimited(until: until) }
+    func send(_ request: HTTPRequest, kind: VKSBackoff.Kind) async throws(VKSError) -> HTTPResponse {
+        if let until = backoff.blockedUntil(kind, now: now()) { throw .rateLimited(until: until) }
         let response: HTTPResponse
         do {
             response = try await fetcher.fetch(request)
@@ -104,20 +109,23 @@ public struct VKSClient: Sendable {
         } catch {
             throw .transport(.transferFailed("\(error)"))
         }
-        if response.status == 429 || (response.status == 503 && response.header("Retry-After") != nil) {
-            let now = Date()
-            let until = RetryAfter.parse(response.header("Retry-After"), now: now) ?? now.addingTimeInterval(60)
-            backoff.hold(until: until)
+        let time = now()
+        if response.status == 429 {
+            backoff.hold(kind, until: RetryAfter.parse(response.header("Retry-After"), now: time) ?? time.addingTimeInterval(60))
+        } else if response.status == 503, let until = RetryAfter.parse(response.header("Retry-After"), now: time) {
+            backoff.hold(.byEmail, until: until)
+            backoff.hold(.other, until: until)
         }
         return response
     }
 
-    func error(from response: HTTPResponse) -> VKSError {
-        let message = (try? JSONDecoder().decode([String: String].self, from: Data(response.body)))?["error"]
-            ?? String(decoding: response.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    func error(from response: HTTPResponse, kind: VKSBackoff.Kind) -> VKSError {
+        let text = (try? JSONDecoder().decode([String: String].self, from: Data(response.body)))?["error"]
+            ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        let message = String(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
         switch response.status {
-        case 429: return .rateLimited(until: backoff.blockedUntil(now: Date()))
-        case 500...599: return .server(status: response.status, message: message, retryAfter: backoff.blockedUntil(now: Date()))
+        case 429: return .rateLimited(until: backoff.blockedUntil(kind, now: now()))
+        case 500...599: return .server(status: response.status, message: message, retryAfter: backoff.blockedUntil(kind, now: now()))
         default: return .refused(status: response.status, message: message)
         }
     }
@@ -129,19 +137,22 @@ public struct VKSClient: Sendable {
     }
 }
 
-/// Until when the server asked us to hold back; shared by every copy of one `VKSClient`.
+/// Until when the server asked us to hold back each kind of request; shared by every copy of one
+/// `VKSClient`.
 final class VKSBackoff: Sendable {
-    private let until = Mutex<Date?>(nil)
+    enum Kind: Hashable { case byEmail, other }
 
-    func blockedUntil(now: Date) -> Date? {
+    private let until = Mutex<[Kind: Date]>([:])
+
+    func blockedUntil(_ kind: Kind, now: Date) -> Date? {
         until.withLock { until in
-            guard let date = until, date > now else { return nil }
+            guard let date = until[kind], date > now else { return nil }
             return date
         }
     }
 
-    func hold(until date: Date) {
-        until.withLock { until in until = max(until ?? date, date) }
+    func hold(_ kind: Kind, until date: Date) {
+        until.withLock { until in until[kind] = max(until[kind] ?? date, date) }
     }
 }
 

@@ -66,10 +66,12 @@ public struct WKDClient: Sendable {
         func attempt(_ result: SourceAttempt.Result, _ detail: String?, retryAfter: Date? = nil) -> SourceAttempt {
             SourceAttempt(source: .wkd, method: method.rawValue, url: url.absoluteString, result: result, detail: detail, retryAfter: retryAfter)
         }
+        var request = HTTPRequest(url: url, maxBodySize: configuration.maxKeySize, maxRedirects: 3, timeout: configuration.timeout)
+        request.publicAddressesOnly = !configuration.allowPrivateAddresses
+        request.logsHostOnly = true
         let response: HTTPResponse
         do {
-            response = try await fetcher.fetch(HTTPRequest(url: url, maxBodySize: configuration.maxKeySize, maxRedirects: 3,
-                                                           timeout: configuration.timeout))
+            response = try await fetcher.fetch(request)
         } catch {
             return (attempt(.failed, "\(error)"), [])
         }
@@ -77,8 +79,8 @@ public struct WKDClient: Sendable {
         case 200:
             do {
                 let (keys, refused) = try DiscoveredKeys.sort(response.body, for: address, at: time)
-                if keys.isEmpty { return (attempt(.notFound, refused.joined(separator: "; ")), []) }
-                return (attempt(.found, refused.isEmpty ? nil : refused.joined(separator: "; ")), keys)
+                if keys.isEmpty { return (attempt(.notFound, DiscoveredKeys.summary(refused)), []) }
+                return (attempt(.found, DiscoveredKeys.summary(refused)), keys)
             } catch {
                 return (attempt(.failed, "the host served something that is not an OpenPGP key: \(error.message)"), [])
             }
@@ -95,7 +97,8 @@ public struct WKDClient: Sendable {
     enum Existence: Equatable { case yes, no, failed(String) }
 
     /// Whether `host` has an address: no when the name or its A/AAAA records do not exist; a failure
-    /// when the resolver could not tell (a bogus answer included).
+    /// when the resolver could not tell (a bogus answer included). Addresses that are not public count as
+    /// existing: the fetch then refuses them (unless allowed), and the direct method is not tried instead.
     func exists(_ host: String) async -> Existence {
         let name: DNSName
         do { name = try DNSName(host) } catch { return .no }

@@ -50,9 +50,16 @@ extension AccountKeystore {
             var results: [KeyImportResult] = []
             for (certificate, valid) in certificates {
                 results.append(try await store(certificate, valid, at: time, on: connection))
+                // The account sees the User IDs it imported, whatever other copies added to the shared row.
+                let userIDs = String(decoding: try JSONEncoder().encode(valid.userIDs.map(\.text)), as: UTF8.self)
                 try await connection.query("""
-                    INSERT INTO account_keys (account_id, fingerprint, source) VALUES (\(account), \(certificate.fingerprint.hex), \(source.rawValue))
-                    ON CONFLICT (account_id, fingerprint) DO NOTHING
+                    INSERT INTO account_keys (account_id, fingerprint, source, user_ids)
+                    VALUES (\(account), \(certificate.fingerprint.hex), \(source.rawValue), \(userIDs)::jsonb)
+                    ON CONFLICT (account_id, fingerprint) DO UPDATE SET user_ids = (
+                        SELECT coalesce(jsonb_agg(DISTINCT seen), '[]') FROM (
+                            SELECT jsonb_array_elements_text(account_keys.user_ids) UNION SELECT jsonb_array_elements_text(EXCLUDED.user_ids)
+                        ) AS known (seen))
+                    WHERE account_keys.user_ids IS NOT NULL
                     """)
             }
             return results

@@ -26,7 +26,7 @@ extension AccountKeystore {
                 throw KeystoreError(.accountNotFound, "there is no account \(account)")
             }
             let rows = try await connection.query("""
-                SELECT k.certificate, k.updated_at, m.source, m.imported_at,
+                SELECT k.certificate, k.updated_at, m.source, m.imported_at, m.user_ids::text AS user_ids,
                        (SELECT string_agg(a.address, E'\\n' ORDER BY a.address) FROM key_addresses b JOIN addresses a ON a.id = b.address_id
                         WHERE b.fingerprint = k.fingerprint AND a.account_id = m.account_id) AS bound
                 FROM account_keys m JOIN keys k ON k.fingerprint = m.fingerprint
@@ -35,8 +35,14 @@ extension AccountKeystore {
                 """)
             return try rows.map { row in
                 let key = try Self.stored(try row.decode("certificate")).validated(at: time)
-                return KeyRecord(key, at: time, boundAddresses: (try row.decodeIfPresent("bound", as: String.self))?.split(separator: "\n").map(String.init) ?? [], source: try row.decode("source"),
-                                 importedAt: try row.decode("imported_at"), updatedAt: try row.decode("updated_at"))
+                var record = KeyRecord(key, at: time, boundAddresses: (try row.decodeIfPresent("bound", as: String.self))?.split(separator: "\n").map(String.init) ?? [], source: try row.decode("source"),
+                                       importedAt: try row.decode("imported_at"), updatedAt: try row.decode("updated_at"))
+                // Only the User IDs this account imported (keys are shared; others' copies may hold more).
+                if let seen = try row.decodeIfPresent("user_ids", as: String.self) {
+                    let texts = Set(try JSONDecoder().decode([String].self, from: Data(seen.utf8)))
+                    record.userIDs = record.userIDs.filter { texts.contains($0.text) }
+                }
+                return record
             }
         }
     }

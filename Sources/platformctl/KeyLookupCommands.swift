@@ -10,9 +10,12 @@ import Keystore
 extension KeyCommands {
     /// `platformctl keys lookup`: the keystore's look-up, for operators (same order, same cache).
     struct Lookup: AsyncParsableCommand {
+        static let notFoundStatus: Int32 = 7
+        static let failedStatus: Int32 = 8
+
         static let configuration = CommandConfiguration(
             abstract: "Find the key for an address: our own tables for our domains, else WKD then the VKS (cached).",
-            discussion: "Exits 0 when a key was found, 1 when every source said there is none, 2 when a source failed and none was found."
+            discussion: "Exits 0 when a key was found, 7 when every source said there is none, 8 when a source failed and none was found (other failures keep platformctl's codes: 3 configuration, 4 database, 5 refused)."
         )
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Ask the sources even if the cache has a fresh answer.") var refresh = false
@@ -42,8 +45,8 @@ extension KeyCommands {
             }
             switch outcome {
             case .found: return
-            case .notFound: throw ExitCode(1)
-            case .failed: throw ExitCode(2)
+            case .notFound: throw ExitCode(Self.notFoundStatus)
+            case .failed: throw ExitCode(Self.failedStatus)
             }
         }
     }
@@ -58,8 +61,14 @@ extension KeyCommands {
         @Argument(help: "The fingerprint of the found key.") var fingerprint: String
 
         func run() async throws {
+            var failed = false
             try await CommandContext.run(global) { context in
                 let answer = try await context.keyLookup().lookup(email)
+                if answer.outcome == .failed {
+                    failed = true
+                    FileHandle.standardError.write(Data("platformctl: lookup_failed: the look-up of \(answer.email) failed: \(answer.attempts.filter { $0.result == .failed }.map { "\($0.source.rawValue): \($0.detail ?? "failed")" }.joined(separator: "; "))\n".utf8))
+                    return
+                }
                 guard let key = answer.keys.first(where: { $0.fingerprint.hex == fingerprint.uppercased() }), let source = answer.source else {
                     throw Failure.refused("key_not_found: the look-up of \(answer.email) did not find key \(fingerprint) (it said: \(answer.outcome.rawValue))")
                 }
@@ -72,6 +81,7 @@ extension KeyCommands {
                 if global.json { return try Output.json(results) }
                 Output.table(["FINGERPRINT", "OUTCOME", "STATUS", "SOURCE"], results.map { [$0.fingerprint, $0.outcome.rawValue, $0.status, keySource.rawValue] })
             }
+            if failed { throw ExitCode(Lookup.failedStatus) }
         }
     }
 }

@@ -5,7 +5,13 @@ public struct GnuPGHome: Sendable {
     public let home: URL
 
     public init() throws {
-        home = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-gpg-\(UUID().uuidString.prefix(8))")
+        try self.init(directory: FileManager.default.temporaryDirectory.appendingPathComponent("palisade-gpg-\(UUID().uuidString.prefix(8))"))
+    }
+
+    /// A home in `directory` (made if missing); whoever made it stops its agent (`remove()`, or
+    /// `gpgconf --homedir DIR --kill all`).
+    public init(directory: URL) throws {
+        home = directory
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 

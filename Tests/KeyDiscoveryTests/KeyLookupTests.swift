@@ -68,7 +68,56 @@ struct KeyLookupTests {
         #expect(answer.keys.map(\.fingerprint.hex) == [advanced.fingerprint])
         #expect(answer.attempts.count == 1)
         #expect(world.vks.requests(for: "/vks/v1/by-email/\(address)") == 0)
-        // The direct URL was never fetched (nginx logs every request).
+        // The direct URL was never fetched (nginx logs every request: the advanced one is there).
+        let hash = WKDHash.hash(localPart: local)
+        #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/wkd-both.secure.palisade.example/hu/\(hash)") == 1)
+        #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/hu/\(hash)") == 0)
+    }
+
+    @Test("The openpgpkey host exists but has no key: the direct method is not tried (the draft's rule); the VKS is")
+    func noFallbackToDirect() async throws {
+        defer { world.close() }
+        let local = DiscoveryWorld.unique()
+        let address = "\(local)@wkd-both.secure.palisade.example"
+        let (_, key) = try await TestKeys.shared.make([address])
+        try world.serveWKD(key, localPart: local, domain: "wkd-both.secure.palisade.example", method: .direct)
+        let answer = try await world.lookup().lookup(address)
+        #expect(answer.outcome == .notFound)
+        #expect(answer.attempts.map(\.source) == [.wkd, .vks])
+        #expect(answer.attempts[0].method == "advanced" && answer.attempts[0].result == .notFound)
+        let hash = WKDHash.hash(localPart: local)
+        #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/wkd-both.secure.palisade.example/hu/\(hash)") == 1)
+        #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/hu/\(hash)") == 0)
+        #expect(world.vks.requests(for: "/vks/v1/by-email/\(address)") == 1)
+    }
+
+    @Test("Two valid keys for one address: both found, and both read back from the cache")
+    func twoKeys() async throws {
+        defer { world.close() }
+        let local = DiscoveryWorld.unique()
+        let address = "\(local)@wkd-direct.secure.palisade.example"
+        let old = try await TestKeys.shared.make([address])
+        let new = try await TestKeys.shared.make([address])
+        try world.serveWKD(old.key + new.key, localPart: local, domain: "wkd-direct.secure.palisade.example", method: .direct)
+        let answer = try await world.lookup().lookup(address)
+        #expect(answer.outcome == .found)
+        #expect(Set(answer.keys.map(\.fingerprint.hex)) == [old.fingerprint, new.fingerprint])
+        let cached = try await world.lookup().lookup(address)
+        #expect(cached.cached)
+        #expect(cached.keys == answer.keys)
+    }
+
+    @Test("A WKD host on a non-public address is refused unless allowed: a failure, never a connection")
+    func nonPublicRefused() async throws {
+        defer { world.close() }
+        let local = DiscoveryWorld.unique()
+        let address = "\(local)@wkd-direct.secure.palisade.example"
+        let (_, key) = try await TestKeys.shared.make([address])
+        try world.serveWKD(key, localPart: local, domain: "wkd-direct.secure.palisade.example", method: .direct)
+        let answer = try await world.lookup(world.configuration(allowPrivateAddresses: false)).lookup(address)
+        #expect(answer.outcome == .failed)
+        #expect(answer.attempts[0].result == .failed)
+        #expect(answer.attempts[0].detail?.contains("not public") == true)
         #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/hu/\(WKDHash.hash(localPart: local))") == 0)
     }
 
@@ -188,15 +237,15 @@ struct KeyLookupTests {
         defer { world.close() }
         let address = "\(DiscoveryWorld.unique())@wkd-none.secure.palisade.example"
         world.vks.limit("/vks/v1/by-email/\(address)", retryAfter: 120)
-        let lookup = world.lookup()
-        let started = Date()
+        let time = Date()
+        let lookup = world.lookup(now: { time })
         let answer = try await lookup.lookup(address)
         #expect(answer.outcome == .failed)
         let vks = try #require(answer.attempts.last)
         #expect(vks.source == .vks && vks.result == .failed)
         #expect(vks.detail?.contains("rate-limited") == true)
         let retryAfter = try #require(vks.retryAfter)
-        #expect(retryAfter >= started.addingTimeInterval(119) && retryAfter <= Date().addingTimeInterval(121))
+        #expect(retryAfter == time.addingTimeInterval(120))
         // Cached at least until then, whatever the failure lifetime says.
         #expect(try #require(answer.expiresAt) >= retryAfter)
         // Asked again (the cache bypassed): the client does not send the request at all.

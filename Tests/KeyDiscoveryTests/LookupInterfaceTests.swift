@@ -19,10 +19,10 @@ struct LookupInterfaceTests {
         world = try await DiscoveryWorld.make()
     }
 
-    func serving(_ body: (HTTPTestClient, AccountKeystore) async throws -> Void) async throws {
+    func serving(now: @escaping @Sendable () -> Date = { Date() }, _ body: (HTTPTestClient, AccountKeystore) async throws -> Void) async throws {
         let keystore = AccountKeystore(pool: world.servicePool, logger: world.db.logger)
         try await HTTPTestClient.serving(token: Self.token, logger: world.db.logger, { onListening in
-            KeystoreApplication.make(keystore: keystore, lookup: world.lookup(), tokens: BearerTokens(["webmail:\(Self.token)"]),
+            KeystoreApplication.make(keystore: keystore, lookup: world.lookup(now: now), tokens: BearerTokens(["webmail:\(Self.token)"]),
                                      host: "127.0.0.1", port: 0, logger: world.db.logger, onListening: onListening)
         }) { try await body($0, keystore) }
     }
@@ -39,7 +39,8 @@ struct LookupInterfaceTests {
         let found = "\(local)@wkd-direct.secure.palisade.example"
         let (fingerprint, key) = try await TestKeys.shared.make([found])
         try world.serveWKD(key, localPart: local, domain: "wkd-direct.secure.palisade.example", method: .direct)
-        try await serving { api, _ in
+        let time = Date()
+        try await serving(now: { time }) { api, _ in
             #expect(try await api.request("GET", "/v1/lookup?email=\(HTTPTestClient.segment(found))", token: .some(nil)).status == 401)
             let hit = try await api.request("GET", "/v1/lookup?email=\(HTTPTestClient.segment(found))")
             #expect(hit.status == 200)
@@ -61,12 +62,12 @@ struct LookupInterfaceTests {
             world.vks.limit("/vks/v1/by-email/\(limited)", retryAfter: 90)
             let failed = try await api.request("GET", "/v1/lookup?email=\(HTTPTestClient.segment(limited))")
             #expect(failed.status == 502 && failed.json["outcome"] as? String == "failed")
-            let retryAfter = try #require(failed.headers["retry-after"].flatMap(Int.init))
-            #expect((85...90).contains(retryAfter))
+            #expect(failed.headers["retry-after"] == "90")
 
             let bad = try await api.request("GET", "/v1/lookup?email=nobody")
             #expect(bad.status == 400 && bad.code == "invalid_address")
             #expect(try await api.request("GET", "/v1/lookup").code == "invalid_address")
+            #expect(try await api.request("GET", "/v1/lookup?email=\(HTTPTestClient.segment(found))&refresh=maybe").code == "invalid_request")
         }
     }
 
@@ -94,6 +95,39 @@ struct LookupInterfaceTests {
             let nothing = try await api.request("POST", "/v1/accounts/\(account)/keys/discovered",
                                                 json: #"{"email": "\#(DiscoveryWorld.unique())@wkd-none.secure.palisade.example", "fingerprint": "\#(fingerprint)"}"#)
             #expect(nothing.status == 404 && nothing.message.contains("it said: not_found"))
+            let broken = try await api.request("POST", "/v1/accounts/\(account)/keys/discovered",
+                                               json: #"{"email": "\#(DiscoveryWorld.unique())@wkd-broken.secure.palisade.example", "fingerprint": "\#(fingerprint)"}"#)
+            #expect(broken.status == 502 && broken.code == "lookup_failed" && broken.message.contains("HTTP 503"))
+            let malformed = try await api.request("POST", "/v1/accounts/\(account)/keys/discovered",
+                                                  json: #"{"email": "\#(address)", "fingerprint": "0xDEADBEEF"}"#)
+            #expect(malformed.status == 400 && malformed.code == "invalid_request")
+            #expect(try await world.db.count("SELECT count(*) FROM account_keys WHERE account_id = \(account)") == 1)
+        }
+    }
+
+    @Test("An account that imports a key found for one address sees that User ID only, whatever the owner's copy holds")
+    func otherUserIDsStayHidden() async throws {
+        defer { world.close() }
+        let aliases = AliasDirectory(pool: world.db.pool, rules: AddressRules(), logger: world.db.logger)
+        let op = AliasDirectory.Actor(name: "test")
+        let address = "\(DiscoveryWorld.unique())@\(DiscoveryWorld.ownDomain)"
+        let secret = "\(DiscoveryWorld.unique())@\(DiscoveryWorld.ownDomain)"
+        let owner = try await aliases.createAccount(primary: address, by: op).id
+        _ = try await aliases.createAlias(secret, for: owner, by: op)
+        let (fingerprint, key) = try await TestKeys.shared.make([address, secret])
+        let reader = try await account()
+        try await serving { api, keystore in
+            _ = try await keystore.importCertificates(key, for: owner, by: "test")
+            try await keystore.bind(address, to: fingerprint, of: owner, by: "test")
+            let imported = try await api.request("POST", "/v1/accounts/\(reader)/keys/discovered",
+                                                 json: #"{"email": "\#(address)", "fingerprint": "\#(fingerprint)"}"#)
+            #expect(imported.status == 200)
+            #expect(try await keystore.key(fingerprint, of: reader).userIDs.map(\.text) == ["Test <\(address)>"])
+            #expect(try await keystore.key(fingerprint, of: reader).source == "local")
+            let shown = try await api.request("GET", "/v1/accounts/\(reader)/keys/\(fingerprint)")
+            #expect(!shown.text.contains(secret))
+            // The owner still sees both.
+            #expect(Set(try await keystore.key(fingerprint, of: owner).userIDs.map(\.text)) == ["Test <\(address)>", "Other <\(secret)>"])
         }
     }
 
@@ -112,13 +146,14 @@ struct LookupInterfaceTests {
                 url: "\(world.vksURL.absoluteString)"
               wkd:
                 port: \(world.world.httpsPort)
+              allowPrivateAddresses: true
             """.write(to: config, atomically: true, encoding: .utf8)
         return try await ChildProcess.runBuilt("platformctl", arguments + ["--config", config.path], environment: [
             "PALISADE_DATABASE_URL": world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@"), "USER": "operator-test",
         ])
     }
 
-    @Test("platformctl keys lookup: exit 0 found, 1 none, 2 failed; --forget; import-discovered records the source")
+    @Test("platformctl keys lookup: exit 0 found, 7 none, 8 failed; --forget; import-discovered records the source")
     func platformctlCommands() async throws {
         defer { world.close() }
         let local = DiscoveryWorld.unique()
@@ -133,9 +168,9 @@ struct LookupInterfaceTests {
         let json = try await platformctl(["keys", "lookup", "--json", address])
         #expect(json.status == 0 && json.output.contains("\"cached\" : true"))
         let none = try await platformctl(["keys", "lookup", "\(DiscoveryWorld.unique())@wkd-none.secure.palisade.example"])
-        #expect(none.status == 1 && none.output.contains("not_found"))
+        #expect(none.status == 7 && none.output.contains("not_found"))
         let failed = try await platformctl(["keys", "lookup", "\(DiscoveryWorld.unique())@wkd-broken.secure.palisade.example"])
-        #expect(failed.status == 2 && failed.output.contains("HTTP 503"))
+        #expect(failed.status == 8 && failed.output.contains("HTTP 503"))
         #expect(try await platformctl(["keys", "lookup", "not-an-address"]).status == 5)
         let forgot = try await platformctl(["keys", "lookup", "--forget", address])
         #expect(forgot.status == 0 && forgot.output.contains("forgot"))
@@ -146,5 +181,8 @@ struct LookupInterfaceTests {
         #expect(try await world.db.count("SELECT count(*) FROM account_keys WHERE account_id = \(account) AND source = 'wkd'") == 1)
         let missing = try await platformctl(["keys", "import-discovered", "--account", String(account), address, String(repeating: "AB", count: 20)])
         #expect(missing.status == 5 && missing.output.contains("key_not_found"))
+        let unreachable = try await platformctl(["keys", "import-discovered", "--account", String(account),
+                                                 "\(DiscoveryWorld.unique())@wkd-broken.secure.palisade.example", fingerprint])
+        #expect(unreachable.status == 8 && unreachable.output.contains("lookup_failed"))
     }
 }

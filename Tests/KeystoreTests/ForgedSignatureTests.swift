@@ -46,7 +46,8 @@ struct ForgedSignatureTests {
         // ...and merged over a copy whose work User ID is revoked, the revocation stays.
         _ = try await keystore.importCertificates(World.fixture("merge-3-work-revoked.pgp"), for: world.mia, by: World.actor)
         #expect(try await keystore.importCertificates(Self.flooded(count: 40), for: world.bob, by: World.actor).map(\.outcome) == [.unchanged])
-        let key = try await keystore.key(World.miaFingerprint, of: world.bob)
+        // (Bob sees only the User IDs his own upload validly carried; Mia, who imported the revocation, sees it kept.)
+        let key = try await keystore.key(World.miaFingerprint, of: world.mia)
         #expect(key.userIDs.first { $0.email == "mia@work.example" }?.revoked == true)
     }
 }

@@ -44,8 +44,10 @@ struct DiscoveryWorld {
 
     var vksURL: URL { URL(string: "https://keys.secure.palisade.example:\(world.httpsPort)")! }
 
-    func configuration(wkdEnabled: Bool = true, failureLifetime: Duration = .seconds(300)) -> KeyDiscoveryConfiguration {
-        KeyDiscoveryConfiguration(vksURL: vksURL, wkdEnabled: wkdEnabled, wkdPort: world.httpsPort, failureLifetime: failureLifetime, timeout: .seconds(10))
+    /// The world lives on 127.0.0.1: private addresses are allowed unless a test says otherwise.
+    func configuration(wkdEnabled: Bool = true, allowPrivateAddresses: Bool = true, failureLifetime: Duration = .seconds(300)) -> KeyDiscoveryConfiguration {
+        KeyDiscoveryConfiguration(vksURL: vksURL, wkdEnabled: wkdEnabled, wkdPort: world.httpsPort, allowPrivateAddresses: allowPrivateAddresses,
+                                  failureLifetime: failureLifetime, timeout: .seconds(10))
     }
 
     func lookup(_ configuration: KeyDiscoveryConfiguration? = nil, now: @escaping @Sendable () -> Date = { Date() }) -> KeyLookup {
@@ -97,7 +99,9 @@ actor TestKeys {
 
     private func gnupg() throws -> GnuPGHome {
         if let home { return home }
-        let made = try GnuPGHome()
+        // In the world's directory: world.sh stops its agent with the world.
+        let made = try GnuPGHome(directory: URL(fileURLWithPath: try TestWorld.current().wkdRoot).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("gnupg"))
         home = made
         return made
     }

@@ -53,16 +53,24 @@ final class TestVKS: Sendable {
 
     private static func start(port: Int) async throws -> TestVKS {
         let server = TestVKS()
-        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let (events, continuation) = AsyncStream<Result<Void, any Error>>.makeStream()
         let app = Application(
             router: server.router(),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port), serverName: "test-vks"),
-            onServerRunning: { _ in readyContinuation.yield() },
+            onServerRunning: { _ in continuation.yield(.success(())) },
             logger: Logger(label: "palisade.test.vks")
         )
-        Task.detached { try await app.runService(gracefulShutdownSignals: []) }
-        var iterator = ready.makeAsyncIterator()
-        _ = await iterator.next()
+        Task.detached {
+            do {
+                try await app.runService(gracefulShutdownSignals: [])
+                continuation.yield(.failure(TestSetupError("the VKS test server stopped")))
+            } catch {
+                continuation.yield(.failure(TestSetupError("the VKS test server cannot listen on 127.0.0.1:\(port): \(error)")))
+            }
+        }
+        var iterator = events.makeAsyncIterator()
+        guard let first = await iterator.next() else { throw TestSetupError("the VKS test server did not start") }
+        try first.get()
         return server
     }
 

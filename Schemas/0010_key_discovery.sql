@@ -12,7 +12,7 @@ CREATE TABLE key_lookups (
     -- The found certificates, binary, one after another (a keyring), each with only the asked User ID.
     certificates bytea CHECK (length(certificates) <= 4194304),
     -- [{source, method, url, result, detail, retryAfter}], in the order the sources were asked.
-    attempts     jsonb NOT NULL CHECK (jsonb_typeof(attempts) = 'array' AND length(attempts::text) <= 65536),
+    attempts     jsonb NOT NULL CHECK (jsonb_typeof(attempts) = 'array'),
     looked_up_at timestamptz NOT NULL,
     expires_at   timestamptz NOT NULL,
     CHECK ((outcome = 'found') = (source IS NOT NULL AND certificates IS NOT NULL AND jsonb_array_length(keys) > 0))
@@ -24,8 +24,3 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON key_lookups TO palisade_keystore, palisa
 -- An account may import a key a look-up found on one of our own domains: its source is then local.
 ALTER TABLE account_keys DROP CONSTRAINT account_keys_source_check;
 ALTER TABLE account_keys ADD CONSTRAINT account_keys_source_check CHECK (source IN ('upload', 'wkd', 'vks', 'local'));
-
--- Which User IDs each account has seen of a key: keys are stored once, merged from every copy, and an
--- account that imported a key found for one address must not learn the owner's other addresses from
--- another account's fuller copy. NULL (keys held before this migration) shows every User ID.
-ALTER TABLE account_keys ADD COLUMN user_ids jsonb CHECK (user_ids IS NULL OR jsonb_typeof(user_ids) = 'array');

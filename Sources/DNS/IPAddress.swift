@@ -50,7 +50,8 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether the address is globally reachable unicast: not loopback, private (RFC 1918, ULA),
     /// shared (100.64/10), link-local, multicast, documentation, benchmarking, reserved or unspecified;
-    /// IPv4-mapped and NAT64 (64:ff9b::/96) IPv6 addresses are judged by the IPv4 address inside. What a
+    /// IPv4-mapped, NAT64 (64:ff9b::/96) and 6to4 (2002::/16) IPv6 addresses are judged by the IPv4
+    /// address inside; 2001::/23 (Teredo, benchmarking, ORCHID) is refused whole. What a
     /// fetch on behalf of someone outside may connect to.
     public var isPublic: Bool {
         switch self {
@@ -78,6 +79,9 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
             if octets[0] == 0xFF { return false }                                               // multicast
             if octets.prefix(4) == [0x20, 0x01, 0x0D, 0xB8] { return false }                    // 2001:db8::/32 documentation
             if octets.prefix(8) == [0x01, 0x00, 0, 0, 0, 0, 0, 0] { return false }              // 100::/64 discard
+            if octets[0] == 0x20 && octets[1] == 0x02 { return IPAddress(bytes: octets[2..<6])!.isPublic }  // 2002::/16 6to4
+            if octets[0] == 0x20 && octets[1] == 0x01 && octets[2] & 0xFE == 0 { return false }  // 2001::/23: Teredo, benchmarking, ORCHID
+            if octets[0] == 0x3F && octets[1] == 0xFF && octets[2] & 0xF0 == 0 { return false }  // 3fff::/20 documentation
             return octets[0] & 0xE0 == 0x20                                                     // 2000::/3 global unicast
         }
     }

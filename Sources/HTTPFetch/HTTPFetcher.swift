@@ -46,8 +46,13 @@ public final class HTTPFetcher: Sendable {
             return response
         } catch let error as HTTPFetchError {
             HTTPFetchMetrics.record(result: error.metricLabel, duration: ContinuousClock.now - started)
-            let logged = request.logsHostOnly ? "https://\(request.url.host(percentEncoded: false) ?? "?")/…" : request.url.absoluteString
-            logger.info("HTTPS fetch failed", metadata: ["http.url": "\(logged)", "error": "\(error)"])
+            // Errors quote URLs (a redirect's target, a malformed one): with logsHostOnly only their kind is logged.
+            if request.logsHostOnly {
+                logger.info("HTTPS fetch failed", metadata: [
+                    "http.host": "\(request.url.host(percentEncoded: false) ?? "?")", "error": "\(error.metricLabel)"])
+            } else {
+                logger.info("HTTPS fetch failed", metadata: ["http.url": "\(request.url.absoluteString)", "error": "\(error)"])
+            }
             throw error
         }
     }

@@ -60,16 +60,23 @@ public struct KeyLookup: Sendable {
             KeyLookupMetrics.answered(answer)
             return answer
         }
-        let answer = try await flights.join(address.canonical) { try await self.askAndStore(address) }
+        let answer = try await flights.join(address.canonical) {
+            // Another look-up of this process may have stored an answer since the cache was read.
+            if !refresh, let stored = try await self.pool.withConnection({ try await self.cached(address, on: $0) }).answer,
+               let expiry = stored.expiresAt, expiry > self.now() {
+                return stored
+            }
+            return try await self.askAndStore(address)
+        }
         KeyLookupMetrics.answered(answer)
         return answer
     }
 
-    /// Asks the sources and keeps the answer. A cancelled look-up keeps nothing (its failures are ours,
-    /// not the sources'); an answer that cannot be stored is still given, and the failure logged.
+    /// Asks the sources and keeps the answer. An answer that cannot be stored is still given, and the
+    /// failure logged. The look-up runs in a task of its own (see `LookupFlights`): an asker that gives up
+    /// does not cancel it, and what it found is kept.
     func askAndStore(_ address: EmailAddress) async throws -> LookupAnswer {
         let answer = await ask(address, at: now())
-        try Task.checkCancellation()
         do {
             try await pool.withConnection { try await store(answer, on: $0) }
         } catch {

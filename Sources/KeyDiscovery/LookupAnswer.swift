@@ -28,6 +28,7 @@ public struct SourceAttempt: Codable, Sendable, Equatable {
     /// When the source asked us to come back (429 or 503 with Retry-After).
     public var retryAfter: Date?
 
+    /// Bytes of UTF-8 (a cut through a character leaves a replacement character).
     static let maxDetail = 600
 
     public init(source: DiscoverySource, method: String? = nil, url: String? = nil, result: Result, detail: String? = nil, retryAfter: Date? = nil) {
@@ -36,7 +37,7 @@ public struct SourceAttempt: Codable, Sendable, Equatable {
         self.url = url
         self.result = result
         // Details quote what a server sent: bounded, like everything from outside.
-        self.detail = detail.map { $0.count > Self.maxDetail ? String($0.prefix(Self.maxDetail)) + "…" : $0 }
+        self.detail = detail.map { $0.utf8.count > Self.maxDetail ? String(decoding: Array($0.utf8.prefix(Self.maxDetail)), as: UTF8.self) + "…" : $0 }
         self.retryAfter = retryAfter
     }
 }

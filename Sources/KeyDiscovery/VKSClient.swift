@@ -122,7 +122,7 @@ public struct VKSClient: Sendable {
     func error(from response: HTTPResponse, kind: VKSBackoff.Kind) -> VKSError {
         let text = (try? JSONDecoder().decode([String: String].self, from: Data(response.body)))?["error"]
             ?? String(decoding: response.body.prefix(200), as: UTF8.self)
-        let message = String(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
+        let message = String(decoding: Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8.prefix(200)), as: UTF8.self)
         switch response.status {
         case 429: return .rateLimited(until: backoff.blockedUntil(kind, now: now()))
         case 500...599: return .server(status: response.status, message: message, retryAfter: backoff.blockedUntil(kind, now: now()))

@@ -23,7 +23,7 @@ extension AccountKeystore {
             try await requireActiveAccount(account, on: connection)
             let addressID = try await ownAddressID(address, of: account, on: connection)
             let rows = try await connection.query("""
-                SELECT k.certificate FROM account_keys m JOIN keys k ON k.fingerprint = m.fingerprint
+                SELECT k.certificate, m.user_ids::text AS user_ids FROM account_keys m JOIN keys k ON k.fingerprint = m.fingerprint
                 WHERE m.account_id = \(account) AND m.fingerprint = \(parsed.hex)
                 FOR SHARE OF m
                 """)
@@ -32,7 +32,9 @@ extension AccountKeystore {
             guard key.status(at: time) == .valid else {
                 throw KeystoreError(.keyNotUsable, "key \(parsed.hex) is \(KeyRecord.status(key.status(at: time)).1 ?? KeyRecord.status(key.status(at: time)).0): it is not published")
             }
-            guard let userID = key.currentUserIDs.first(where: { $0.email == address }) else {
+            // Only a User ID this account itself imported: another account's fuller copy of the key is not its consent.
+            let seen = try row.decodeIfPresent("user_ids", as: String.self).map { Set(try JSONDecoder().decode([String].self, from: Data($0.utf8))) }
+            guard let userID = key.currentUserIDs.first(where: { $0.email == address && seen?.contains($0.text) != false }) else {
                 throw KeystoreError(.userIDMismatch, "key \(parsed.hex) has no valid User ID for \(address)")
             }
             guard userID.text.unicodeScalars.count <= 4096 else {

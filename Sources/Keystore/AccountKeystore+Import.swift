@@ -50,7 +50,9 @@ extension AccountKeystore {
             var results: [KeyImportResult] = []
             for (certificate, valid) in certificates {
                 results.append(try await store(certificate, valid, at: time, on: connection))
-                // The account sees the User IDs it imported, whatever other copies added to the shared row.
+                // The account sees the User IDs it imported (those that verified in its upload: a User ID
+                // sent without a valid signature cannot serve to confirm a guess of another copy's),
+                // whatever other copies added to the shared row.
                 let userIDs = String(decoding: try JSONEncoder().encode(valid.userIDs.map(\.text)), as: UTF8.self)
                 try await connection.query("""
                     INSERT INTO account_keys (account_id, fingerprint, source, user_ids)

@@ -40,7 +40,9 @@ enum DiscoveryRoutes {
                 throw APIError(.badRequest, code: "invalid_request", "\(wanted.fingerprint.prefix(80)) is not a fingerprint (40 or 64 hex digits)")
             }
             let answer = try await lookup.lookup(wanted.email)
-            if answer.outcome == .failed {
+            let found = answer.keys.contains { $0.fingerprint == fingerprint }
+            // No key to import and a source failed (the key may be in the one that failed): a failure, not "not found".
+            if !found && answer.attempts.contains(where: { $0.result == .failed }) {
                 var failure = APIError(.badGateway, code: "lookup_failed",
                                        "the look-up of \(answer.email) failed, so there is no key to import yet: \(failures(answer))")
                 if let header = retryAfter(answer, lookup) { failure.headers[.retryAfter] = header }

@@ -64,7 +64,8 @@ extension KeyCommands {
             var failed = false
             try await CommandContext.run(global) { context in
                 let answer = try await context.keyLookup().lookup(email)
-                if answer.outcome == .failed {
+                let found = answer.keys.contains { $0.fingerprint.hex == fingerprint.uppercased() }
+                if !found && answer.attempts.contains(where: { $0.result == .failed }) {
                     failed = true
                     FileHandle.standardError.write(Data("platformctl: lookup_failed: the look-up of \(answer.email) failed: \(answer.attempts.filter { $0.result == .failed }.map { "\($0.source.rawValue): \($0.detail ?? "failed")" }.joined(separator: "; "))\n".utf8))
                     return

@@ -70,7 +70,7 @@ struct KeyLookupTests {
         #expect(world.vks.requests(for: "/vks/v1/by-email/\(address)") == 0)
         // The direct URL was never fetched (nginx logs every request: the advanced one is there).
         let hash = WKDHash.hash(localPart: local)
-        #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/wkd-both.secure.palisade.example/hu/\(hash)") == 1)
+        #expect(try await world.accessLogLines(containing: "/.well-known/openpgpkey/wkd-both.secure.palisade.example/hu/\(hash)", reaching: 1) == 1)
         #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/hu/\(hash)") == 0)
     }
 
@@ -86,7 +86,7 @@ struct KeyLookupTests {
         #expect(answer.attempts.map(\.source) == [.wkd, .vks])
         #expect(answer.attempts[0].method == "advanced" && answer.attempts[0].result == .notFound)
         let hash = WKDHash.hash(localPart: local)
-        #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/wkd-both.secure.palisade.example/hu/\(hash)") == 1)
+        #expect(try await world.accessLogLines(containing: "/.well-known/openpgpkey/wkd-both.secure.palisade.example/hu/\(hash)", reaching: 1) == 1)
         #expect(try world.accessLogLines(containing: "/.well-known/openpgpkey/hu/\(hash)") == 0)
         #expect(world.vks.requests(for: "/vks/v1/by-email/\(address)") == 1)
     }

@@ -101,6 +101,46 @@ struct LookupCacheTests {
         #expect(keyExpiry >= before.addingTimeInterval(7_199) && keyExpiry <= after.addingTimeInterval(7_200))
     }
 
+    @Test("Many askers of one address at once cause one look-up")
+    func oneFlight() async throws {
+        defer { world.close() }
+        let address = "\(DiscoveryWorld.unique())@wkd-none.secure.palisade.example"
+        let (fingerprint, key) = try await TestKeys.shared.make([address])
+        try world.vks.publish(key, verified: [address])
+        let lookup = world.lookup()
+        let answers = try await withThrowingTaskGroup(of: LookupAnswer.self) { group in
+            for _ in 0..<8 { group.addTask { try await lookup.lookup(address) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.count == 8 && answers.allSatisfy { $0.keys.map(\.fingerprint.hex) == [fingerprint] })
+        #expect(world.vks.requests(for: "/vks/v1/by-email/\(address)") == 1)
+    }
+
+    @Test("An older answer does not replace a newer one; an unreadable row is a miss and is replaced")
+    func storeOrder() async throws {
+        defer { world.close() }
+        let address = "\(DiscoveryWorld.unique())@wkd-none.secure.palisade.example"
+        let clock = Clock()
+        clock.advance(3_600)
+        let newer = try await world.lookup(now: clock.now).lookup(address)
+        clock.advance(-3_600)
+        let older = try await world.lookup(now: clock.now).lookup(address, refresh: true)
+        #expect(older.lookedUpAt < newer.lookedUpAt)
+        let kept = try await world.lookup(now: clock.now).lookup(address)
+        #expect(kept.cached && abs(kept.lookedUpAt.timeIntervalSince(newer.lookedUpAt)) < 0.001)
+
+        // A row this version cannot read (a certificate the keys column does not describe), fresh for a day
+        // and dated before the next look-up.
+        try await world.db.pool.query("""
+            UPDATE key_lookups SET outcome = 'found', source = 'wkd', keys = '[{"fingerprint": "not hex"}]', certificates = '\\x00',
+                                   looked_up_at = looked_up_at - interval '1 day', expires_at = \(clock.now().addingTimeInterval(86_400))
+            WHERE address = \(address)
+            """)
+        let fresh = try await world.lookup(now: clock.now).lookup(address)
+        #expect(!fresh.cached && fresh.outcome == .notFound)
+        #expect(try await world.db.count("SELECT count(*) FROM key_lookups WHERE address = '\(address)' AND outcome = 'not_found'") == 1)
+    }
+
     @Test("Forgetting and pruning remove cached answers")
     func forgetAndPrune() async throws {
         defer { world.close() }

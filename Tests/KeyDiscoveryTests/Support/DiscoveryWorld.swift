@@ -72,10 +72,21 @@ struct DiscoveryWorld {
         try Data(key).write(to: URL(fileURLWithPath: "\(directory)/\(hash)"))
     }
 
-    /// The WKD path a request for the address would ask, for counting requests in nginx's access log.
+    /// How many requests in nginx's access log contain `text`.
     func accessLogLines(containing text: String) throws -> Int {
         let log = URL(fileURLWithPath: world.wkdRoot).deletingLastPathComponent().appendingPathComponent("access.log")
         return try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains(text) }.count
+    }
+
+    /// The count once it reaches `expected` (nginx writes a request's line after sending its response),
+    /// or the last count seen after 10 seconds.
+    func accessLogLines(containing text: String, reaching expected: Int) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let count = try accessLogLines(containing: text)
+            if count >= expected || ContinuousClock.now > deadline { return count }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 }
 

@@ -43,7 +43,7 @@ cluster=$(mktemp -d /tmp/palisade-bench-pg.XXXXXX)
 gnupg=$(mktemp -d /tmp/palisade-bench-gpg.XXXXXX)
 world=$(mktemp -d /tmp/palisade-bench-world.XXXXXX)
 service_pid=
-trap '[ -z "$service_pid" ] || kill "$service_pid" 2>/dev/null; $PG destroy "$cluster"; Deploy/local/world.sh destroy "$world"; gpgconf --homedir "$gnupg" --kill all >/dev/null 2>&1 || true; rm -rf "$gnupg"' EXIT
+trap '[ -z "$service_pid" ] || kill "$service_pid" 2>/dev/null || true; $PG destroy "$cluster"; Deploy/local/world.sh destroy "$world"; gpgconf --homedir "$gnupg" --kill all >/dev/null 2>&1 || true; rm -rf "$gnupg"' EXIT
 port=$(( 57000 + RANDOM % 900 ))
 admin=$($PG start "$cluster" "$port")
 base=${admin%/postgres}

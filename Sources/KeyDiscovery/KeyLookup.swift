@@ -172,13 +172,18 @@ final class LookupFlights: Sendable {
     }
 }
 
-/// Why a look-up could not even start.
+/// Why a look-up could not start, or found no key to import.
 public enum KeyLookupError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidAddress(String)
+    case invalidFingerprint(String)
+    /// Every source answered, and the key is not among what they gave.
+    case keyNotFound(String)
+    /// The key is not there and a source failed: ask again after `retryAfter` (or a while).
+    case lookupFailed(String, retryAfter: Date?)
 
     public var description: String {
         switch self {
-        case .invalidAddress(let message): message
+        case .invalidAddress(let message), .invalidFingerprint(let message), .keyNotFound(let message), .lookupFailed(let message, _): message
         }
     }
 }

@@ -30,41 +30,29 @@ enum DiscoveryRoutes {
             }
             let answer = try await lookup.lookup(email, refresh: refresh)
             var response = try JSONResponse(status(of: answer), answer).response(from: request, context: context)
-            if answer.outcome == .failed, let header = retryAfter(answer, lookup) { response.headers[.retryAfter] = header }
+            if answer.outcome == .failed, let header = seconds(until: answer.retryAfter, lookup) { response.headers[.retryAfter] = header }
             return response
         }
         group.post("accounts/:account/keys/discovered") { request, context in
             let account = try KeystoreRoutes.account(context)
             let wanted = try await request.decodeJSON(Discovered.self, limit: 4096)
-            guard let fingerprint = try? Fingerprint(wanted.fingerprint) else {
-                throw APIError(.badRequest, code: "invalid_request", "\(wanted.fingerprint.prefix(80)) is not a fingerprint (40 or 64 hex digits)")
-            }
-            let answer = try await lookup.lookup(wanted.email)
-            let found = answer.keys.contains { $0.fingerprint == fingerprint }
-            // No key to import and a source failed (the key may be in the one that failed): a failure, not "not found".
-            if !found && answer.attempts.contains(where: { $0.result == .failed }) {
-                var failure = APIError(.badGateway, code: "lookup_failed",
-                                       "the look-up of \(answer.email) failed, so there is no key to import yet: \(failures(answer))")
-                if let header = retryAfter(answer, lookup) { failure.headers[.retryAfter] = header }
+            let found: KeyLookup.Discovered
+            do {
+                found = try await lookup.discovered(wanted.fingerprint, for: wanted.email)
+            } catch KeyLookupError.lookupFailed(let message, let retryAfter) {
+                var failure = APIError(.badGateway, code: "lookup_failed", message)
+                if let header = seconds(until: retryAfter, lookup) { failure.headers[.retryAfter] = header }
                 throw failure
             }
-            guard let key = answer.keys.first(where: { $0.fingerprint == fingerprint }), let source = answer.source else {
-                let said = answer.outcome == .found ? "found \(answer.keys.map(\.fingerprint.hex).joined(separator: ", "))" : answer.outcome.rawValue
-                throw APIError(.notFound, code: KeystoreError.Code.keyNotFound.rawValue,
-                               "the look-up of \(answer.email) did not find key \(fingerprint.hex) (it said: \(said))")
-            }
-            let results = try await keystore.importCertificates(key.certificate, for: account, source: KeySource(source), by: KeystoreRoutes.actor(context))
+            let results = try await keystore.importCertificates(found.key.certificate, for: account, source: KeySource(rawValue: found.source.rawValue)!,
+                                                                by: KeystoreRoutes.actor(context))
             return JSONResponse(KeystoreRoutes.Imported(imported: results))
         }
     }
 
-    /// Seconds until the latest Retry-After a source gave, by the look-up's clock.
-    static func retryAfter(_ answer: LookupAnswer, _ lookup: KeyLookup) -> String? {
-        answer.retryAfter.map { String(max(1, Int($0.timeIntervalSince(lookup.currentTime).rounded(.up)))) }
-    }
-
-    static func failures(_ answer: LookupAnswer) -> String {
-        answer.attempts.filter { $0.result == .failed }.map { "\($0.source.rawValue): \($0.detail ?? "failed")" }.joined(separator: "; ")
+    /// A `Retry-After` header: the seconds until `date`, by the look-up's clock.
+    static func seconds(until date: Date?, _ lookup: KeyLookup) -> String? {
+        date.map { String(max(1, Int($0.timeIntervalSince(lookup.currentTime).rounded(.up)))) }
     }
 
     static func status(of answer: LookupAnswer) -> HTTPResponse.Status {
@@ -72,16 +60,6 @@ enum DiscoveryRoutes {
         case .found: .ok
         case .notFound: .notFound
         case .failed: .badGateway
-        }
-    }
-}
-
-extension KeySource {
-    init(_ source: DiscoverySource) {
-        switch source {
-        case .wkd: self = .wkd
-        case .vks: self = .vks
-        case .local: self = .local
         }
     }
 }

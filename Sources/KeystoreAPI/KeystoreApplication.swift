@@ -31,8 +31,12 @@ public enum KeystoreApplication {
     static func errors(_ keystore: AccountKeystore) -> ServiceErrorMiddleware {
         ServiceErrorMiddleware(
             translate: { error in
-                if let error = error as? KeyLookupError {
-                    return APIError(.badRequest, code: "invalid_address", error.description)
+                switch error as? KeyLookupError {
+                case .invalidAddress(let message)?: return APIError(.badRequest, code: "invalid_address", message)
+                case .invalidFingerprint(let message)?: return APIError(.badRequest, code: "invalid_request", message)
+                case .keyNotFound(let message)?: return APIError(.notFound, code: KeystoreError.Code.keyNotFound.rawValue, message)
+                case .lookupFailed(let message, _)?: return APIError(.badGateway, code: "lookup_failed", message)
+                case nil: break
                 }
                 guard let refusal = error as? KeystoreError else { return nil }
                 return APIError(status(of: refusal.code), code: refusal.code.rawValue, refusal.message)

@@ -93,7 +93,13 @@ func reporting(_ body: () async throws -> Void) async throws {
         FileHandle.standardError.write(Data("platformctl: \(refusal.code): \(refusal.message)\n".utf8))
         throw ExitCode(5)
     } catch let refusal as KeyLookupError {
-        FileHandle.standardError.write(Data("platformctl: invalid_address: \(refusal)\n".utf8))
+        let code = switch refusal {
+        case .invalidAddress: "invalid_address"
+        case .invalidFingerprint: "invalid_fingerprint"
+        case .keyNotFound: "key_not_found"
+        case .lookupFailed: "lookup_failed"
+        }
+        FileHandle.standardError.write(Data("platformctl: \(code): \(refusal)\n".utf8))
         throw ExitCode(5)
     } catch let error as PostgresError where error.isConnectionProblem {
         FileHandle.standardError.write(Data("platformctl: cannot reach PostgreSQL: \(error.message)\n".utf8))

@@ -63,24 +63,18 @@ extension KeyCommands {
         func run() async throws {
             var failed = false
             try await CommandContext.run(global) { context in
-                let answer = try await context.keyLookup().lookup(email)
-                let found = answer.keys.contains { $0.fingerprint.hex == fingerprint.uppercased() }
-                if !found && answer.attempts.contains(where: { $0.result == .failed }) {
+                let found: KeyLookup.Discovered
+                do {
+                    found = try await context.keyLookup().discovered(fingerprint, for: email)
+                } catch KeyLookupError.lookupFailed(let message, _) {
+                    FileHandle.standardError.write(Data("platformctl: lookup_failed: \(message)\n".utf8))
                     failed = true
-                    FileHandle.standardError.write(Data("platformctl: lookup_failed: the look-up of \(answer.email) failed: \(answer.attempts.filter { $0.result == .failed }.map { "\($0.source.rawValue): \($0.detail ?? "failed")" }.joined(separator: "; "))\n".utf8))
                     return
                 }
-                guard let key = answer.keys.first(where: { $0.fingerprint.hex == fingerprint.uppercased() }), let source = answer.source else {
-                    throw Failure.refused("key_not_found: the look-up of \(answer.email) did not find key \(fingerprint) (it said: \(answer.outcome.rawValue))")
-                }
-                let keySource: KeySource = switch source {
-                case .wkd: .wkd
-                case .vks: .vks
-                case .local: .local
-                }
-                let results = try await context.keystore.importCertificates(key.certificate, for: owner.account, source: keySource, by: CommandContext.actor().name)
+                let source = KeySource(rawValue: found.source.rawValue)!
+                let results = try await context.keystore.importCertificates(found.key.certificate, for: owner.account, source: source, by: CommandContext.actor().name)
                 if global.json { return try Output.json(results) }
-                Output.table(["FINGERPRINT", "OUTCOME", "STATUS", "SOURCE"], results.map { [$0.fingerprint, $0.outcome.rawValue, $0.status, keySource.rawValue] })
+                Output.table(["FINGERPRINT", "OUTCOME", "STATUS", "SOURCE"], results.map { [$0.fingerprint, $0.outcome.rawValue, $0.status, source.rawValue] })
             }
             if failed { throw ExitCode(Lookup.failedStatus) }
         }

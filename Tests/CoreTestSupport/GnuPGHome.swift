@@ -20,11 +20,19 @@ public struct GnuPGHome: Sendable {
                                                    "--passphrase", passphrase] + arguments)
     }
 
-    /// A new Ed25519 key with a cv25519 subkey for `address`, protected by `passphrase` ("" for none).
-    public func generate(_ address: String, passphrase: String) async throws {
-        _ = try await gpg(["--quick-gen-key", "Test <\(address)>", "ed25519", "default", "never"], passphrase: passphrase)
-        let fingerprint = try await fingerprint(address)
+    /// A new Ed25519 key with a cv25519 subkey for `address` (and `Other <…>` User IDs for
+    /// `otherAddresses`), protected by `passphrase` ("" for none); its fingerprint. Another key for the
+    /// same address may be made (`--yes`); the fingerprint is the new one's, from gpg's status line.
+    @discardableResult
+    public func generate(_ address: String, passphrase: String, otherAddresses: [String] = []) async throws -> String {
+        let status = try await gpg(["--yes", "--status-fd", "1", "--quick-gen-key", "Test <\(address)>", "ed25519", "default", "never"], passphrase: passphrase)
+        guard let created = status.split(separator: "\n").first(where: { $0.hasPrefix("[GNUPG:] KEY_CREATED") }),
+              let fingerprint = created.split(separator: " ").last.map(String.init) else {
+            throw TestSetupError("gpg did not say which key it made for \(address)")
+        }
         _ = try await gpg(["--quick-add-key", fingerprint, "cv25519", "encr", "never"], passphrase: passphrase)
+        for other in otherAddresses { _ = try await gpg(["--quick-add-uid", fingerprint, "Other <\(other)>"], passphrase: passphrase) }
+        return fingerprint
     }
 
     public func fingerprint(_ address: String) async throws -> String {

@@ -124,14 +124,7 @@ actor TestKeys {
     }
 
     private static func make(_ addresses: [String], in home: GnuPGHome) async throws -> (fingerprint: String, key: [UInt8]) {
-        // --yes: another key for the same address is wanted at times; the new key's fingerprint from its status line.
-        let status = try await home.gpg(["--yes", "--status-fd", "1", "--quick-gen-key", "Test <\(addresses[0])>", "ed25519", "default", "never"])
-        guard let created = status.split(separator: "\n").first(where: { $0.hasPrefix("[GNUPG:] KEY_CREATED") }),
-              let fingerprint = created.split(separator: " ").last.map(String.init) else {
-            throw TestSetupError("gpg did not say which key it made for \(addresses[0])")
-        }
-        _ = try await home.gpg(["--quick-add-key", fingerprint, "cv25519", "encr", "never"])
-        for address in addresses.dropFirst() { _ = try await home.gpg(["--quick-add-uid", fingerprint, "Other <\(address)>"]) }
+        let fingerprint = try await home.generate(addresses[0], passphrase: "", otherAddresses: Array(addresses.dropFirst()))
         return (fingerprint, try await export(fingerprint, in: home))
     }
 

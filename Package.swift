@@ -19,11 +19,13 @@ let package = Package(
         .library(name: "Aliases", targets: ["Aliases"]),
         .library(name: "Keystore", targets: ["Keystore"]),
         .library(name: "KeyDiscovery", targets: ["KeyDiscovery"]),
+        .library(name: "WKDPublishing", targets: ["WKDPublishing"]),
         .library(name: "HTTPService", targets: ["HTTPService"]),
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
         .executable(name: "palisade-aliases", targets: ["palisade-aliases"]),
         .executable(name: "palisade-keystore", targets: ["palisade-keystore"]),
+        .executable(name: "palisade-wkd", targets: ["palisade-wkd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML", "CommandLineArguments"]),
@@ -148,6 +150,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/Keystore",
+            swiftSettings: swiftSettings
+        ),
+        // The WKD publisher: entries computed by jobs, served from memory.
+        .target(
+            name: "WKDPublishing",
+            dependencies: [
+                "Core", "OpenPGP", "HTTPService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "palisade-wkd",
+            dependencies: ["Core", "WKDPublishing", "HTTPService", .product(name: "Logging", package: "swift-log")],
+            path: "Services/WKDPublisher",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -37,3 +37,10 @@ struct Digest: ~Copyable {
         return digest.finalize()
     }
 }
+
+/// SHA-256 for the libraries beside OpenPGP (the WKD publisher's ETags), without their own OpenSSL binding.
+public enum MessageDigest {
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        Digest.hash(.sha256, bytes)!
+    }
+}

@@ -1,0 +1,49 @@
+import Core
+import Foundation
+import OpenPGP
+
+/// What the WKD serves for one address: the certificate minimised to the address's User ID, under the
+/// draft's hash of the local part (and, for a non-ASCII local part, the hash clients compute when they
+/// lower-case every letter), with a strong ETag.
+public struct WKDEntry: Sendable, Equatable {
+    /// `EmailAddress.canonical`.
+    public let address: String
+    /// A-label, lower case.
+    public let domain: String
+    public let hash: String
+    public let unicodeHash: String?
+    public let fingerprint: String
+    public let body: [UInt8]
+    /// Quoted, as sent in `ETag`.
+    public let etag: String
+
+    public init(address: String, domain: String, hash: String, unicodeHash: String?, fingerprint: String, body: [UInt8], etag: String) {
+        self.address = address
+        self.domain = domain
+        self.hash = hash
+        self.unicodeHash = unicodeHash
+        self.fingerprint = fingerprint
+        self.body = body
+        self.etag = etag
+    }
+
+    /// The entry for `address` (as written) serving `body`.
+    public init(address: EmailAddress, fingerprint: Fingerprint, body: [UInt8]) {
+        let hash = WKDHash.hash(localPart: address.localPart)
+        let unicode = WKDHash.hashLowercasingAll(localPart: address.localPart)
+        self.init(address: address.canonical, domain: address.domain.ascii, hash: hash, unicodeHash: unicode == hash ? nil : unicode,
+                  fingerprint: fingerprint.hex, body: body, etag: Self.etag(body))
+    }
+
+    /// A strong validator: the first 128 bits of the body's SHA-256, hex, quoted.
+    public static func etag(_ body: [UInt8]) -> String {
+        "\"" + MessageDigest.sha256(body).prefix(16).map { String($0, radix: 16).leftPaddedHex }.joined() + "\""
+    }
+
+    /// The hashes the entry is served under.
+    public var hashes: [String] { [hash] + (unicodeHash.map { [$0] } ?? []) }
+}
+
+extension String {
+    fileprivate var leftPaddedHex: String { count == 1 ? "0" + self : self }
+}

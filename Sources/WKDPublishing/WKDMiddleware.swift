@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Metrics
+import NIOCore
+
+/// Answers every request under `/.well-known/openpgpkey/` from a `WKDContent`; hands anything else to
+/// the rest of the router (`/healthz`, `/metrics` on the operational listener).
+///
+/// A served key: 200 `application/octet-stream`, the binary certificate, a strong `ETag` (and 304 for a
+/// matching `If-None-Match`), `Access-Control-Allow-Origin: *` (browser clients need it), HEAD like
+/// GET without the body. A served domain's policy file: 200, empty (no WKS: no submission address).
+/// Anything else, including an address that exists without a published key, is the same plain 404, so
+/// nothing can be learnt or enumerated. Methods other than GET and HEAD are 405.
+public struct WKDMiddleware<Context: RequestContext>: RouterMiddleware {
+    let content: WKDContent
+
+    public init(content: WKDContent) {
+        self.content = content
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix(WKDRequest.prefix) else { return try await next(request, context) }
+        return Self.respond(to: request, content: content)
+    }
+
+    static func respond(to request: Request, content: WKDContent) -> Response {
+        guard request.method == .get || request.method == .head else {
+            WKDMetrics.methodNotAllowed.increment()
+            return Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .accessControlAllowOrigin: "*"])
+        }
+        guard let host = request.head.authority, let wanted = WKDRequest(host: host, path: request.uri.path),
+              content.serves(wanted.domain) else {
+            return notFound
+        }
+        switch wanted {
+        case .policy:
+            WKDMetrics.policy.increment()
+            return Response(status: .ok, headers: [.contentType: "text/plain", .accessControlAllowOrigin: "*", .contentLength: "0",
+                                                   .cacheControl: "public, max-age=3600"])
+        case .key(let domain, let hash):
+            guard let entry = content.entry(domain: domain, hash: hash) else { return notFound }
+            var headers: HTTPFields = [.contentType: "application/octet-stream", .accessControlAllowOrigin: "*", .eTag: entry.etag,
+                                       .cacheControl: "public, max-age=300"]
+            if let validators = request.headers[.ifNoneMatch], matches(validators, entry.etag) {
+                WKDMetrics.notModified.increment()
+                return Response(status: .notModified, headers: headers)
+            }
+            WKDMetrics.key.increment()
+            headers[.contentLength] = String(entry.body.count)
+            let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: entry.body))
+            return Response(status: .ok, headers: headers, body: body)
+        }
+    }
+
+    static var notFound: Response {
+        WKDMetrics.notFound.increment()
+        return Response(status: .notFound, headers: [.contentType: "text/plain", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=300"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: "not found\n")))
+    }
+
+    /// `If-None-Match`: `*`, or a list of entity tags of which one is ours (weak comparison, RFC 9110 §13.1.2).
+    static func matches(_ header: String, _ etag: String) -> Bool {
+        header.split(separator: ",").contains { candidate in
+            let tag = candidate.trimmingCharacters(in: .whitespaces)
+            return tag == "*" || tag == etag || tag == "W/" + etag
+        }
+    }
+}
+
+/// Requests the publisher answered, by what it answered.
+enum WKDMetrics {
+    static let key = Counter(label: "palisade_wkd_requests_total", dimensions: [("result", "key")])
+    static let policy = Counter(label: "palisade_wkd_requests_total", dimensions: [("result", "policy")])
+    static let notModified = Counter(label: "palisade_wkd_requests_total", dimensions: [("result", "not_modified")])
+    static let notFound = Counter(label: "palisade_wkd_requests_total", dimensions: [("result", "not_found")])
+    static let methodNotAllowed = Counter(label: "palisade_wkd_requests_total", dimensions: [("result", "method_not_allowed")])
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// One WKD request, read from its Host and path: which method of the draft, which domain, what is asked.
+/// Everything that is not a well-formed WKD request of a served domain gets the same plain 404.
+public enum WKDRequest: Equatable, Sendable {
+    /// `hu/<hash>` of `domain`, by the advanced or the direct method.
+    case key(domain: String, hash: String)
+    /// The policy file of `domain`.
+    case policy(domain: String)
+
+    static let prefix = "/.well-known/openpgpkey/"
+    static let zBase32 = Set("ybndrfg8ejkmcpqxot1uwisza345h769".utf8)
+
+    /// Reads `path` (without the query: `?l=` is ignored, requests are matched by hash) asked of `host`
+    /// (the Host header, any port removed, any case). The advanced method is
+    /// `Host: openpgpkey.<domain>` with `/.well-known/openpgpkey/<domain>/hu/<hash>`; the direct method
+    /// `Host: <domain>` with `/.well-known/openpgpkey/hu/<hash>`; the policy files sit beside `hu/`.
+    public init?(host rawHost: String, path: String) {
+        guard path.hasPrefix(Self.prefix) else { return nil }
+        let host = Self.hostName(rawHost)
+        let parts = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map { $0.lowercased() }
+        switch parts.count {
+        case 1 where parts[0] == "policy":
+            self = .policy(domain: host)
+        case 2 where parts[0] == "hu":
+            guard let hash = Self.hash(parts[1]) else { return nil }
+            self = .key(domain: host, hash: hash)
+        case 2 where parts[1] == "policy" && host == "openpgpkey." + parts[0]:
+            self = .policy(domain: parts[0])
+        case 3 where parts[1] == "hu" && host == "openpgpkey." + parts[0]:
+            guard let hash = Self.hash(parts[2]) else { return nil }
+            self = .key(domain: parts[0], hash: hash)
+        default:
+            return nil
+        }
+    }
+
+    public var domain: String {
+        switch self {
+        case .key(let domain, _), .policy(let domain): domain
+        }
+    }
+
+    /// A WKD hash: 32 characters of z-base-32.
+    static func hash(_ text: String) -> String? {
+        text.utf8.count == 32 && text.utf8.allSatisfy(zBase32.contains) ? text : nil
+    }
+
+    /// The host name of a Host header: lower case, without a port or a trailing dot.
+    static func hostName(_ header: String) -> String {
+        var host = Substring(header.lowercased())
+        if host.hasPrefix("[") { return String(host) }
+        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        if host.hasSuffix(".") { host = host.dropLast() }
+        return String(host)
+    }
+}

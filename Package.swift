@@ -182,7 +182,7 @@ let package = Package(
         .executableTarget(
             name: "platformctl",
             dependencies: [
-                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery",
+                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery", "WKDPublishing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -297,6 +297,15 @@ let package = Package(
                 "platformctl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WKDPublisherTests",
+            dependencies: [
+                "WKDPublishing", "Core", "OpenPGP", "Aliases", "Keystore", "HTTPService", "CoreTestSupport", "platformctl", "palisade-wkd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

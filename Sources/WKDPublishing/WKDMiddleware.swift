@@ -4,8 +4,8 @@ import Hummingbird
 import Metrics
 import NIOCore
 
-/// Answers every request under `/.well-known/openpgpkey/` from a `WKDContent`; hands anything else to
-/// the rest of the router (`/healthz`, `/metrics` on the operational listener).
+/// Answers every request under `/.well-known/openpgpkey/` from a `WKDContent`; hands `/healthz` and
+/// `/metrics` to the rest of the router, and answers any other path with the same 404.
 ///
 /// A served key: 200 `application/octet-stream`, the binary certificate, a strong `ETag` (and 304 for a
 /// matching `If-None-Match`), `Access-Control-Allow-Origin: *` (browser clients need it), HEAD like
@@ -15,13 +15,19 @@ import NIOCore
 public struct WKDMiddleware<Context: RequestContext>: RouterMiddleware {
     let content: WKDContent
 
-    public init(content: WKDContent) {
+    public init(content: WKDContent, passingOn paths: Set<String> = ["/healthz", "/metrics"]) {
         self.content = content
+        passedOn = paths
     }
 
+    /// Paths left to the rest of the router.
+    let passedOn: Set<String>
+
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix(WKDRequest.prefix) else { return try await next(request, context) }
-        return Self.respond(to: request, content: content)
+        let path = request.uri.path
+        if path.hasPrefix(WKDRequest.prefix) { return Self.respond(to: request, content: content) }
+        if passedOn.contains(path) { return try await next(request, context) }
+        return Self.notFound
     }
 
     static func respond(to request: Request, content: WKDContent) -> Response {

@@ -1,5 +1,6 @@
 import Aliases
 import KeyDiscovery
+import WKDPublishing
 import Keystore
 import ArgumentParser
 import Core
@@ -90,6 +91,9 @@ func reporting(_ body: () async throws -> Void) async throws {
         FileHandle.standardError.write(Data("platformctl: \(refusal.code): \(refusal.message)\n".utf8))
         throw ExitCode(5)
     } catch let refusal as KeystoreError {
+        FileHandle.standardError.write(Data("platformctl: \(refusal.code): \(refusal.message)\n".utf8))
+        throw ExitCode(5)
+    } catch let refusal as WKDServiceDomains.Refusal {
         FileHandle.standardError.write(Data("platformctl: \(refusal.code): \(refusal.message)\n".utf8))
         throw ExitCode(5)
     } catch let refusal as KeyLookupError {

@@ -1,0 +1,72 @@
+import Aliases
+import Core
+import CoreTestSupport
+import Keystore
+import Foundation
+import OpenPGP
+import Testing
+import WKDPublishing
+
+/// What is published, and only that: the rules of `WKDPublication` against a real database.
+@Suite("WKD publication rules")
+struct WKDPublicationTests {
+    func entries(_ world: WKDWorld) async throws -> [String: [UInt8]] {
+        var found: [String: [UInt8]] = [:]
+        for row in try await world.db.pool.query("SELECT address, body FROM wkd_entries") {
+            found[try row.decode("address")] = try row.decode("body")
+        }
+        return found
+    }
+
+    @Test("A key with four User IDs: each address serves only its own, as written; the custom domain only with WKD as a service")
+    func oneUserIDEach() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        try await world.refreshAll()
+        var served = try await entries(world)
+        #expect(Set(served.keys) == ["ada@example.org", "ada.lovelace@example.org", "analyst@example.org"])
+        #expect(try WKDWorld.userIDs(served["ada@example.org"]!) == ["Test <ada@example.org>"])
+        #expect(try WKDWorld.userIDs(served["ada.lovelace@example.org"]!) == ["Other <Ada.Lovelace@example.org>"])
+        #expect(try WKDWorld.userIDs(served["analyst@example.org"]!) == ["Other <analyst@example.org>"])
+        // Under the draft's hash of the local part as written (ASCII letters lower-cased).
+        #expect(try await world.db.count("SELECT count(*) FROM wkd_entries WHERE address = 'ada.lovelace@example.org' AND hash = '\(try WKDWorld.hash("Ada.Lovelace@example.org"))'") == 1)
+
+        // WKD as a service for the customer's domain: the refresh jobs come with the change.
+        let service = WKDServiceDomains(pool: world.db.pool(as: "palisade_admin"), logger: world.db.logger)
+        #expect(try await service.enable("ada.example", by: "test"))
+        #expect(try await world.db.count("SELECT count(*) FROM jobs WHERE kind = 'wkd.refresh' AND payload->>'address' = 'ada@ada.example'") == 1)
+        try await world.refreshAll()
+        served = try await entries(world)
+        #expect(try WKDWorld.userIDs(try #require(served["ada@ada.example"])) == ["Other <ada@ada.example>"])
+        #expect(try await service.disable("ada.example", by: "test"))
+        try await world.refreshAll()
+        #expect(try await entries(world)["ada@ada.example"] == nil)
+        await #expect(throws: WKDServiceDomains.Refusal.self) { try await service.enable("example.org", by: "test") }
+        await #expect(throws: WKDServiceDomains.Refusal.self) { try await service.enable("nowhere.example", by: "test") }
+        #expect(try await world.db.count("SELECT count(*) FROM audit_log WHERE action LIKE 'wkd.service.%' AND details->>'outcome' <> 'ok'") == 2)
+    }
+
+    @Test("A disabled alias, an unbound address and a closed account publish nothing")
+    func notPublished() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        try await world.refreshAll()
+        _ = try await world.aliases.setEnabled(false, "analyst@example.org", of: world.account, by: WKDWorld.op)
+        try await world.keystore.unbind("Ada.Lovelace@example.org", of: world.account, by: "test")
+        try await world.refreshAll()
+        #expect(Set(try await entries(world).keys) == ["ada@example.org"])
+        _ = try await world.aliases.closeAccount(world.account, by: WKDWorld.op)
+        try await world.refreshAll()
+        #expect(try await entries(world).isEmpty)
+    }
+
+    @Test("An unchanged entry is not rewritten; reconciliation repairs what no job did")
+    func unchangedAndReconciled() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        #expect(try await world.publication.refresh("ada@example.org"))
+        #expect(try await world.publication.refresh("ada@example.org") == false)
+        #expect(try await world.publication.reconcile() == 2)
+        #expect(try await world.publication.reconcile() == 0)
+    }
+}

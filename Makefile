@@ -30,6 +30,7 @@ build: deps
 	$(SWIFT) build --product platformctl
 	$(SWIFT) build --product palisade-aliases
 	$(SWIFT) build --product palisade-keystore
+	$(SWIFT) build --product palisade-wkd
 
 # Start a throw-away PostgreSQL under .local/, migrate it, start every service, print where things are.
 # Each service runs in the background as its own database role; logs and pid files are under .local/.
@@ -49,6 +50,9 @@ run: build
 	PALISADE_DATABASE_URL="$$(db_url palisade_keystore)" PALISADE_KEYSTORE_API_TOKENS="local:$$keystore_token" \
 		Deploy/local/service.sh start keystore $(LOCAL) http://127.0.0.1:8462/healthz \
 		.build/debug/palisade-keystore --config Deploy/palisade.example.yaml
+	PALISADE_DATABASE_URL="$$(db_url palisade_wkd)" \
+		Deploy/local/service.sh start wkd $(LOCAL) http://127.0.0.1:8464/healthz \
+		.build/debug/palisade-wkd --config Deploy/palisade.example.yaml
 	echo
 	echo "Palisade is running (logs under $(LOCAL)/):"
 	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service (palisade_aliases, …)"
@@ -61,9 +65,12 @@ run: build
 	echo "                  curl -H \"Authorization: Bearer $$token\" http://127.0.0.1:8463/v1/accounts/1/addresses"
 	echo "  palisade-keystore http://127.0.0.1:8462  (log $(LOCAL)/keystore.log)"
 	echo "                  gpg --export alice@mail.example | curl -H \"Authorization: Bearer $$keystore_token\" --data-binary @- http://127.0.0.1:8462/v1/accounts/1/keys"
+	echo "  palisade-wkd    http://127.0.0.1:8464  (log $(LOCAL)/wkd.log; put a TLS proxy in front, see README)"
+	echo "                  curl -H 'Host: openpgpkey.mail.example' http://127.0.0.1:8464/.well-known/openpgpkey/mail.example/policy"
 	echo "Stop everything with: make stop"
 
 stop:
+	Deploy/local/service.sh stop wkd $(LOCAL)
 	Deploy/local/service.sh stop keystore $(LOCAL)
 	Deploy/local/service.sh stop aliases $(LOCAL)
 	$(PG) stop $(LOCAL)/pg

@@ -14,7 +14,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgre
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore fuzz clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd fuzz clean
 .SILENT:
 
 deps:
@@ -110,6 +110,11 @@ bench-postfix: deps
 bench-keystore: deps
 	dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q 'ok installed' || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk >/dev/null; }
 	Benchmarks/run-keystore.sh
+
+# WKD serving: 10,000 published addresses, hot entries at 64 connections with wrk, beside nginx serving our export.
+bench-wkd: deps
+	dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q 'ok installed' || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk >/dev/null; }
+	Benchmarks/run-wkd.sh
 
 # Alias creations: in-process, through the HTTP API with wrk, and the same SQL from pgbench (the floor).
 bench-aliases: deps

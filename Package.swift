@@ -223,6 +223,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "WKDBenchmark",
+            dependencies: ["WKDPublishing", "Keystore", "OpenPGP", "Core", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/WKDBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "OpenPGPBenchmark",
             dependencies: ["OpenPGP"],
             path: "Benchmarks/OpenPGPBenchmark",

@@ -48,7 +48,6 @@ cat > "$work/nginx/nginx.conf" <<EOF
 worker_processes 1;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
-daemon on;
 events { worker_connections 64; }
 http {
     log_format hosts '\$host \$request_uri \$status';
@@ -69,9 +68,12 @@ http {
 }
 EOF
 nginx -q -t -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/error.log"
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/error.log"
-stop_nginx() { [ -s "$work/nginx/nginx.pid" ] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null || true; }
+# In the foreground as our child, so that it is gone (and 127.0.0.2:443 free) when this script is.
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/error.log" -g "daemon off;" &
+nginx_pid=$!
+stop_nginx() { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
 trap stop_nginx EXIT
+for _ in $(seq 1 100); do [ -s "$work/nginx/nginx.pid" ] && break; sleep 0.05; done
 
 # The clients' view: hosts and a CA bundle with the test CA.
 {
@@ -86,7 +88,7 @@ cat /etc/ssl/certs/ca-certificates.crt "$ca" > "$work/ca-bundle.crt"
 sed -E 's/^hosts:.*/hosts: files/' /etc/nsswitch.conf > "$work/nsswitch.conf"
 
 cat > "$work/clients.sh" <<'EOF'
-set -u
+set -euo pipefail
 work=$1; shift
 mount --bind "$work/hosts" /etc/hosts
 mount --bind "$work/nsswitch.conf" /etc/nsswitch.conf
@@ -99,7 +101,7 @@ for address in "$@"; do
     gpg --homedir "$home" --batch --no-tty --auto-key-locate clear,nodefault,wkd --locate-keys "$address" > "$work/gpg-$address.log" 2>&1 || true
     gpg --homedir "$home" --batch --export "$address" > "$work/gpg-$address.pgp" 2>>"$work/gpg-$address.log" || true
     gpgconf --homedir "$home" --kill all >/dev/null 2>&1 || true
-    SSL_CERT_FILE="$work/ca-bundle.crt" sq wkd get --binary --output "$work/sq-$address.pgp" "$address" > "$work/sq-$address.log" 2>&1 || : > "$work/sq-$address.pgp"
+    HOME="$home" SSL_CERT_FILE="$work/ca-bundle.crt" sq wkd get --binary --output "$work/sq-$address.pgp" "$address" > "$work/sq-$address.log" 2>&1 || : > "$work/sq-$address.pgp"
 done
 EOF
 unshare --mount --propagation private bash "$work/clients.sh" "$work" "$@"

@@ -11,7 +11,9 @@ public enum WKDApplication {
     public static func router(content: WKDContent, pool: PostgresPool) -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: WKDMiddleware(content: content))
-        OperationalRoutes.add(to: router, healthy: OperationalRoutes.databaseCheck(pool))
+        // Healthy once the content is loaded (before, keys it has would be 404) and while PostgreSQL answers.
+        let database = OperationalRoutes.databaseCheck(pool)
+        OperationalRoutes.add(to: router, healthy: { content.isLoaded ? await database() : false })
         return router
     }
 

@@ -27,8 +27,13 @@ public final class WKDContent: Sendable {
     }
 
     private let snapshot = Mutex(Snapshot())
+    private let loaded = Atomic<Bool>(false)
 
     public init() {}
+
+    /// Whether everything has been loaded once: until then the service is not healthy (it would answer 404
+    /// for keys it has).
+    public var isLoaded: Bool { loaded.load(ordering: .acquiring) }
 
     /// Whether `domain` (A-label, lower case) is one we publish for, entries or not.
     public func serves(_ domain: String) -> Bool {
@@ -55,6 +60,7 @@ public final class WKDContent: Sendable {
             fresh.add(try Self.entry(row))
         }
         snapshot.withLock { $0 = fresh }
+        loaded.store(true, ordering: .releasing)
     }
 
     /// Reloads the set of served domains.

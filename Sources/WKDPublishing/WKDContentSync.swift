@@ -1,7 +1,6 @@
 import Core
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// Keeps a `WKDContent` in step with `wkd_entries`: LISTENs on `palisade_wkd` (the tables' triggers
 /// announce each changed address, or `domains`), reloads what a notification names, and reloads
@@ -28,33 +27,58 @@ public struct WKDContentSync: Service {
         self.onLoaded = onLoaded
     }
 
+    /// What the one reloading loop does next.
+    enum Command: Sendable {
+        case all
+        case domains
+        case address(String)
+    }
+
     public func run() async throws {
-        let loaded = FirstTime()
-        /// The first successful full load makes the service ready.
-        @Sendable func reloadAll() async {
-            guard await load({ try await content.reloadAll(from: pool) }) else { return }
-            if loaded.now() {
-                logger.info("WKD content loaded", metadata: ["entries": "\(content.count)"])
-                onLoaded()
-            }
-        }
+        // Every reload happens in one loop, in order: a full reload that read the tables before a change
+        // can never overwrite the newer state a later notification loaded. The listener's events and the
+        // timer only feed the loop (unbounded, so no notification is dropped while a reload runs).
+        let (commands, queue) = AsyncStream.makeStream(of: Command.self, bufferingPolicy: .unbounded)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await event in listener.events() {
                     switch event {
-                    case .listening:
-                        await reloadAll()
-                    case .notification(_, "domains"):
-                        await load { try await content.reloadDomains(from: pool) }
-                    case .notification(_, let address):
-                        await load { try await content.reload(address: address, from: pool) }
+                    case .listening: queue.yield(.all)
+                    case .notification(_, "domains"): queue.yield(.domains)
+                    case .notification(_, let address): queue.yield(.address(address))
                     }
                 }
             }
             group.addTask {
-                while (try? await Task.sleep(for: fullReload)) != nil { await reloadAll() }
+                while (try? await Task.sleep(for: fullReload)) != nil { queue.yield(.all) }
+            }
+            group.addTask {
+                var loaded = false
+                for await command in commands {
+                    switch command {
+                    case .all:
+                        if await load({ try await content.reloadAll(from: pool) }) {
+                            if !loaded {
+                                loaded = true
+                                logger.info("WKD content loaded", metadata: ["entries": "\(content.count)"])
+                                onLoaded()
+                            }
+                        } else if !loaded {
+                            // Not serving yet: try again soon rather than at the next full reload.
+                            Task {
+                                try await Task.sleep(for: .seconds(2))
+                                queue.yield(.all)
+                            }
+                        }
+                    case .domains:
+                        await load { try await content.reloadDomains(from: pool) }
+                    case .address(let address):
+                        await load { try await content.reload(address: address, from: pool) }
+                    }
+                }
             }
             try? await gracefulShutdown()
+            queue.finish()
             group.cancelAll()
         }
     }
@@ -70,10 +94,4 @@ public struct WKDContentSync: Service {
             return false
         }
     }
-}
-
-/// True the first time it is asked, false after.
-final class FirstTime: Sendable {
-    private let done = Atomic<Bool>(false)
-    func now() -> Bool { !done.exchange(true, ordering: .relaxed) }
 }

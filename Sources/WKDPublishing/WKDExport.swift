@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// The static export (`platformctl wkd export DIR`): the publisher's content as a directory tree that
@@ -23,14 +24,30 @@ public enum WKDExport {
         public let description: String
     }
 
+    /// Whether `target` (a link's destination) is a tree an export named for `name`: `name.<digits>-<digits>`.
+    static func isTree(_ target: String, of name: String) -> Bool {
+        guard target.hasPrefix(name + "."), !target.contains("/") else { return false }
+        let stamp = target.dropFirst(name.count + 1).split(separator: "-", omittingEmptySubsequences: false)
+        return stamp.count == 2 && stamp.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+
     public static func write(domains: Set<String>, entries: [WKDEntry], to directory: String) throws -> Summary {
         let fileManager = FileManager.default
         let link = URL(fileURLWithPath: directory).standardizedFileURL
         let parent = link.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
+        // Only a link this export made is replaced, and only its tree removed: a relative sibling named
+        // <name>.<stamp>. Anything else in the way (a directory, a link elsewhere) is left alone.
         let previous = try? fileManager.destinationOfSymbolicLink(atPath: link.path)
+        if let previous, !Self.isTree(previous, of: link.lastPathComponent) {
+            throw Failure(description: "\(link.path) links to \(previous), which is not a tree of an earlier export; move it away first")
+        }
         if previous == nil, fileManager.fileExists(atPath: link.path, isDirectory: &isDirectory) {
             throw Failure(description: "\(link.path) exists and is not a symbolic link from an earlier export; move it away first")
+        }
+        // Host names become directory names: only A-labels (the tables allow nothing else; checked again).
+        for domain in domains where (try? DomainName(domain))?.ascii != domain || domain.contains("/") {
+            throw Failure(description: "\(domain) is not a domain name the export can write")
         }
         guard fileManager.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw Failure(description: "\(parent.path) is not a directory")
@@ -70,9 +87,8 @@ public enum WKDExport {
             try? fileManager.removeItem(at: tree)
             throw error
         }
-        if let previous {
-            let old = previous.hasPrefix("/") ? URL(fileURLWithPath: previous) : parent.appendingPathComponent(previous)
-            if old.standardizedFileURL != tree.standardizedFileURL { try? fileManager.removeItem(at: old) }
+        if let previous, previous != tree.lastPathComponent {
+            try? fileManager.removeItem(at: parent.appendingPathComponent(previous))
         }
         return Summary(directory: link.path, domains: domains.count, entries: entries.filter { domains.contains($0.domain) }.count, files: files)
     }

@@ -11,7 +11,8 @@ import NIOCore
 /// matching `If-None-Match`), `Access-Control-Allow-Origin: *` (browser clients need it), HEAD like
 /// GET without the body. A served domain's policy file: 200, empty (no WKS: no submission address).
 /// Anything else, including an address that exists without a published key, is the same plain 404, so
-/// nothing can be learnt or enumerated. Methods other than GET and HEAD are 405.
+/// nothing can be learnt or enumerated. Methods other than GET and HEAD are 405. Until the content is
+/// loaded, WKD requests are 503 with `Retry-After`.
 public struct WKDMiddleware<Context: RequestContext>: RouterMiddleware {
     let content: WKDContent
 
@@ -34,6 +35,10 @@ public struct WKDMiddleware<Context: RequestContext>: RouterMiddleware {
         guard request.method == .get || request.method == .head else {
             WKDMetrics.methodNotAllowed.increment()
             return Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .accessControlAllowOrigin: "*"])
+        }
+        // Before the content is loaded every answer would be a 404 that caches and proxies keep: say "later".
+        guard content.isLoaded else {
+            return Response(status: .serviceUnavailable, headers: [.retryAfter: "5", .cacheControl: "no-store", .accessControlAllowOrigin: "*"])
         }
         guard let host = request.head.authority, let wanted = WKDRequest(host: host, path: request.uri.path),
               content.serves(wanted.domain) else {
@@ -61,7 +66,8 @@ public struct WKDMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static var notFound: Response {
         WKDMetrics.notFound.increment()
-        return Response(status: .notFound, headers: [.contentType: "text/plain", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=300"],
+        // Kept short: a key bound a minute ago should not stay hidden behind a cached 404.
+        return Response(status: .notFound, headers: [.contentType: "text/plain", .accessControlAllowOrigin: "*", .cacheControl: "public, max-age=60"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: "not found\n")))
     }
 

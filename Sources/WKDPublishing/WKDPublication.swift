@@ -25,10 +25,13 @@ public struct WKDPublication: Sendable {
         self.now = now
     }
 
-    /// The entry `canonicalAddress` should have now, nil when nothing is to be published.
+    /// The entry `canonicalAddress` should have now, nil when nothing is to be published. The User ID
+    /// served is exactly the one the account bound (`key_addresses.user_id`): certificates are shared and
+    /// merged from every account's copy, and another User ID with the same address that someone else's
+    /// copy carried is not the owner's consent. It is served with its revocation if it has one.
     public func entry(for canonicalAddress: String, on connection: PostgresConnection) async throws -> WKDEntry? {
         let rows = try await connection.query("""
-            SELECT a.local_part, d.name AS domain, k.fingerprint, k.certificate
+            SELECT a.local_part, d.name AS domain, k.fingerprint, k.certificate, b.user_id
             FROM addresses a
             JOIN accounts c ON c.id = a.account_id AND c.state = 'active'
             JOIN domains d ON d.id = a.domain_id
@@ -40,16 +43,21 @@ public struct WKDPublication: Sendable {
         guard let row = rows.first else { return nil }
         let address = try EmailAddress("\(try row.decode("local_part", as: String.self))@\(try row.decode("domain", as: String.self))")
         guard let certificate = try Certificate.parse(try row.decode("certificate")).first else { return nil }
-        let valid = certificate.validated(at: UInt32(clamping: Int64(now().timeIntervalSince1970)))
-        if case .invalid = valid.status(at: UInt32(clamping: Int64(now().timeIntervalSince1970))) { return nil }
-        guard let body = valid.minimized(for: address) else { return nil }
-        return WKDEntry(address: address, fingerprint: certificate.fingerprint, body: body)
+        let time = UInt32(clamping: Int64(now().timeIntervalSince1970))
+        let valid = certificate.validated(at: time)
+        if case .invalid = valid.status(at: time) { return nil }
+        let bound: String = try row.decode("user_id")
+        guard let userID = valid.userIDs.first(where: { $0.text == bound && $0.email == address }) else { return nil }
+        return WKDEntry(address: address, fingerprint: certificate.fingerprint, body: valid.packets(userIDs: [userID]).flatMap(\.serialized))
     }
 
-    /// Recomputes one address's entry and stores it (or removes it); whether anything changed.
+    /// Recomputes one address's entry and stores it (or removes it); whether anything changed. Refreshes of
+    /// one address are serialised (an advisory lock for the transaction), so a reconciliation that read a
+    /// binding just before it was withdrawn cannot write its entry after the withdrawal's own refresh.
     @discardableResult
     public func refresh(_ canonicalAddress: String) async throws -> Bool {
         try await pool.transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(canonicalAddress), 20260701))")
             let entry = try await entry(for: canonicalAddress, on: connection)
             return try await store(entry, for: canonicalAddress, on: connection)
         }
@@ -83,9 +91,19 @@ public struct WKDPublication: Sendable {
             SELECT a.address FROM key_addresses b JOIN addresses a ON a.id = b.address_id
             """).map { try $0.decode("address") }
         var changed = 0
-        for address in addresses where try await refresh(address) {
-            changed += 1
+        var failed = 0
+        for address in addresses {
+            do {
+                if try await refresh(address) { changed += 1 }
+            } catch let error as PostgresError where error.isConnectionProblem {
+                throw error
+            } catch {
+                // One address that cannot be computed must not stop the repair of the others.
+                failed += 1
+                logger.error("WKD reconciliation of an address failed", metadata: ["address": "\(address)", "error": "\(error)"])
+            }
         }
+        if failed > 0 { throw JobFailure("\(failed) of \(addresses.count) addresses could not be reconciled; see the log") }
         if changed > 0 { logger.notice("WKD reconciliation changed entries", metadata: ["changed": "\(changed)", "addresses": "\(addresses.count)"]) }
         return changed
     }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// One WKD request, read from its Host and path: which method of the draft, which domain, what is asked.
@@ -16,20 +17,26 @@ public enum WKDRequest: Equatable, Sendable {
     /// `Host: openpgpkey.<domain>` with `/.well-known/openpgpkey/<domain>/hu/<hash>`; the direct method
     /// `Host: <domain>` with `/.well-known/openpgpkey/hu/<hash>`; the policy files sit beside `hu/`.
     public init?(host rawHost: String, path: String) {
-        guard path.hasPrefix(Self.prefix) else { return nil }
-        let host = Self.hostName(rawHost)
+        guard path.hasPrefix(Self.prefix), let host = Self.domain(Self.hostName(rawHost)) else { return nil }
         let parts = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map { $0.lowercased() }
+        // The advanced method's path names the mail domain: a client may write it as a U-label,
+        // percent-encoded, or with a trailing dot, so both sides are compared as A-labels.
+        func advanced(_ segment: String) -> String? {
+            guard let domain = segment.removingPercentEncoding.flatMap(Self.domain), host == "openpgpkey." + domain else { return nil }
+            return domain
+        }
         switch parts.count {
         case 1 where parts[0] == "policy":
             self = .policy(domain: host)
         case 2 where parts[0] == "hu":
             guard let hash = Self.hash(parts[1]) else { return nil }
             self = .key(domain: host, hash: hash)
-        case 2 where parts[1] == "policy" && host == "openpgpkey." + parts[0]:
-            self = .policy(domain: parts[0])
-        case 3 where parts[1] == "hu" && host == "openpgpkey." + parts[0]:
-            guard let hash = Self.hash(parts[2]) else { return nil }
-            self = .key(domain: parts[0], hash: hash)
+        case 2 where parts[1] == "policy":
+            guard let domain = advanced(parts[0]) else { return nil }
+            self = .policy(domain: domain)
+        case 3 where parts[1] == "hu":
+            guard let domain = advanced(parts[0]), let hash = Self.hash(parts[2]) else { return nil }
+            self = .key(domain: domain, hash: hash)
         default:
             return nil
         }
@@ -44,6 +51,11 @@ public enum WKDRequest: Equatable, Sendable {
     /// A WKD hash: 32 characters of z-base-32.
     static func hash(_ text: String) -> String? {
         text.utf8.count == 32 && text.utf8.allSatisfy(zBase32.contains) ? text : nil
+    }
+
+    /// A domain name as the tables hold it (A-label, lower case), nil if it is not one.
+    static func domain(_ text: String) -> String? {
+        (try? DomainName(text))?.ascii
     }
 
     /// The host name of a Host header: lower case, without a port or a trailing dot.

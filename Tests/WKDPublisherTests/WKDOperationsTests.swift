@@ -65,6 +65,11 @@ struct WKDOperationsTests {
         let other = parent.appendingPathComponent("plain").path
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
         #expect(throws: WKDExport.Failure.self) { try WKDExport.write(domains: [], entries: [], to: other) }
+        // Nor a link to somewhere else, whose target must never be removed.
+        let foreign = parent.appendingPathComponent("site").path
+        try FileManager.default.createSymbolicLink(atPath: foreign, withDestinationPath: other)
+        #expect(throws: WKDExport.Failure.self) { try WKDExport.write(domains: [], entries: [], to: foreign) }
+        #expect(FileManager.default.fileExists(atPath: other))
     }
 
     func platformctl(_ arguments: [String], _ world: WKDWorld) async throws -> (status: Int32, output: String) {

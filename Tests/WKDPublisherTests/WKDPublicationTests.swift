@@ -33,6 +33,7 @@ struct WKDPublicationTests {
 
         // WKD as a service for the customer's domain: the refresh jobs come with the change.
         let service = WKDServiceDomains(pool: world.db.pool(as: "palisade_admin"), logger: world.db.logger)
+        try await world.db.pool.query("DELETE FROM jobs")
         #expect(try await service.enable("ada.example", by: "test"))
         #expect(try await world.db.count("SELECT count(*) FROM jobs WHERE kind = 'wkd.refresh' AND payload->>'address' = 'ada@ada.example'") == 1)
         try await world.refreshAll()
@@ -58,6 +59,28 @@ struct WKDPublicationTests {
         _ = try await world.aliases.closeAccount(world.account, by: WKDWorld.op)
         try await world.refreshAll()
         #expect(try await entries(world).isEmpty)
+    }
+
+    @Test("Only the bound User ID: a second one with the same address, from another account's copy, is not published")
+    func onlyTheBoundUserID() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        let home = try GnuPGHome()
+        defer { Task { await home.remove() } }
+        let address = "grace@example.org"
+        let grace = try await world.aliases.createAccount(primary: address, by: WKDWorld.op).id
+        let other = try await world.aliases.createAccount(primary: "other@example.org", by: WKDWorld.op).id
+        let fingerprint = try await home.generate(address, passphrase: "", otherAddresses: [address])
+        func export(_ filter: [String]) async throws -> [UInt8] {
+            try Armor.decode(Array(try await home.gpg(filter + ["--armor", "--export", fingerprint]).utf8))[0].data
+        }
+        // Grace's copy has only "Test <…>"; another account holds the full key with "Other <…>" too.
+        _ = try await world.keystore.importCertificates(try await export(["--export-filter", "keep-uid=uid =~ Test"]), for: grace, by: "test")
+        _ = try await world.keystore.importCertificates(try await export([]), for: other, by: "test")
+        try await world.keystore.bind(address, to: fingerprint, of: grace, by: "test")
+        try await world.publication.refresh(address)
+        let body: [UInt8] = try #require(try await world.db.pool.query("SELECT body FROM wkd_entries WHERE address = \(address)").first).decode("body")
+        #expect(try WKDWorld.userIDs(body) == ["Test <\(address)>"])
     }
 
     @Test("An unchanged entry is not rewritten; reconciliation repairs what no job did")

@@ -26,7 +26,7 @@ struct WKDServingTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let headerFile = directory.appendingPathComponent("headers").path
         let bodyFile = directory.appendingPathComponent("body").path
-        var arguments = ["-s", "-D", headerFile, "-o", bodyFile, "-H", "Host: \(host)", method == "HEAD" ? "-I" : "-X", method]
+        var arguments = ["-s", "--path-as-is", "-D", headerFile, "-o", bodyFile, "-H", "Host: \(host)", method == "HEAD" ? "-I" : "-X", method]
         if method == "HEAD" { arguments.removeLast() }
         for header in headers { arguments += ["-H", header] }
         arguments.append("http://127.0.0.1:\(port)\(path)")
@@ -86,6 +86,24 @@ struct WKDServingTests {
                 #expect(policy.status == 200 && policy.body.isEmpty && policy.headers["access-control-allow-origin"] == "*")
             }
             #expect(try await Self.fetch(port, host: "example.org", "/.well-known/openpgpkey/hu/\(hash)", method: "POST").status == 405)
+            // The advanced path's domain as clients may write it: upper case, a trailing dot, percent-encoded.
+            for domain in ["EXAMPLE.ORG", "example.org.", "%65xample.org"] {
+                #expect(try await Self.fetch(port, host: "OpenPGPKey.Example.Org", "/.well-known/openpgpkey/\(domain)/hu/\(hash)").body == advanced.body)
+            }
+        }
+    }
+
+    @Test("Until the content is loaded WKD answers 503 with Retry-After, never a 404 that caches would keep")
+    func notLoadedYet() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        try await HTTPTestClient.serving(token: nil, logger: world.db.logger, { onListening in
+            ServiceApplication.make(WKDApplication.router(content: WKDContent(), pool: world.wkdPool), serverName: "palisade-wkd", host: "127.0.0.1",
+                                    port: 0, logger: world.db.logger, onListening: onListening)
+        }) { client in
+            let reply = try await Self.fetch(client.base.port!, host: "example.org", "/.well-known/openpgpkey/hu/\(try WKDWorld.hash("ada@example.org"))")
+            #expect(reply.status == 503 && reply.headers["retry-after"] == "5" && reply.headers["cache-control"] == "no-store")
+            #expect(try await Self.fetch(client.base.port!, host: "127.0.0.1", "/healthz").status == 503)
         }
     }
 
@@ -150,7 +168,7 @@ struct WKDServingTests {
             tasks.addTask { try await group.run() }
             var iterator = loaded.makeAsyncIterator()
             _ = await iterator.next()
-            #expect(content.entry(domain: "example.org", hash: try WKDWorld.hash("ada@example.org")) == nil)
+            #expect(content.count == 0)
             try await world.refreshAll()
             try await world.db.eventually("the entries arrive") { content.count == 3 }
             #expect(!content.serves("ada.example"))

@@ -51,6 +51,10 @@ service_pid=$!
 ready=
 for _ in $(seq 1 150); do curl -fsS -o /dev/null "http://127.0.0.1:$wkd_port/healthz" 2>/dev/null && { ready=1; break; }; sleep 0.2; done
 [ -n "$ready" ] || { echo "palisade-wkd did not start:" >&2; cat "$work/wkd.log" >&2; exit 1; }
+# Its first reconciliation (enqueued at start, then hourly) recomputes all entries: measure serving after it.
+start=$(date +%s)
+until [ "$(psql "$(url palisade)" -qtAc "SELECT count(*) FROM jobs WHERE queue = 'wkd'")" = 0 ]; do sleep 0.5; done
+echo "wkd first reconciliation in the service seconds=$(( $(date +%s) - start ))"
 
 # nginx serving the static export (as README.md shows), one worker per core like the publisher's threads.
 nginx_port=$(( wkd_port + 500 ))

@@ -1,5 +1,7 @@
 import Core
 import Foundation
+import HTTPTypes
+import NIOCore
 import OpenPGP
 
 /// What the WKD serves for one address: the certificate minimised to the address's User ID, under the
@@ -16,6 +18,9 @@ public struct WKDEntry: Sendable, Equatable {
     public let body: [UInt8]
     /// Quoted, as sent in `ETag`.
     public let etag: String
+    /// The response parts, built once: serving copies nothing but references.
+    let bodyBuffer: ByteBuffer
+    let headers: HTTPFields
 
     public init(address: String, domain: String, hash: String, unicodeHash: String?, fingerprint: String, body: [UInt8], etag: String) {
         self.address = address
@@ -25,6 +30,14 @@ public struct WKDEntry: Sendable, Equatable {
         self.fingerprint = fingerprint
         self.body = body
         self.etag = etag
+        bodyBuffer = ByteBuffer(bytes: body)
+        headers = [.contentType: "application/octet-stream", .accessControlAllowOrigin: "*", .eTag: etag,
+                   .cacheControl: "public, max-age=300", .contentLength: String(body.count)]
+    }
+
+    public static func == (lhs: WKDEntry, rhs: WKDEntry) -> Bool {
+        lhs.address == rhs.address && lhs.domain == rhs.domain && lhs.hash == rhs.hash && lhs.unicodeHash == rhs.unicodeHash
+            && lhs.fingerprint == rhs.fingerprint && lhs.body == rhs.body && lhs.etag == rhs.etag
     }
 
     /// The entry for `address` (as written) serving `body`.

@@ -51,16 +51,14 @@ public struct WKDMiddleware<Context: RequestContext>: RouterMiddleware {
                                                    .cacheControl: "public, max-age=3600"])
         case .key(let domain, let hash):
             guard let entry = content.entry(domain: domain, hash: hash) else { return notFound }
-            var headers: HTTPFields = [.contentType: "application/octet-stream", .accessControlAllowOrigin: "*", .eTag: entry.etag,
-                                       .cacheControl: "public, max-age=300"]
             if let validators = request.headers[.ifNoneMatch], matches(validators, entry.etag) {
                 WKDMetrics.notModified.increment()
+                var headers = entry.headers
+                headers[.contentLength] = nil
                 return Response(status: .notModified, headers: headers)
             }
             WKDMetrics.key.increment()
-            headers[.contentLength] = String(entry.body.count)
-            let body = request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: entry.body))
-            return Response(status: .ok, headers: headers, body: body)
+            return Response(status: .ok, headers: entry.headers, body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: entry.bodyBuffer))
         }
     }
 

@@ -53,9 +53,24 @@ public enum WKDRequest: Equatable, Sendable {
         text.utf8.count == 32 && text.utf8.allSatisfy(zBase32.contains) ? text : nil
     }
 
-    /// A domain name as the tables hold it (A-label, lower case), nil if it is not one.
+    /// A domain name as the tables hold it (A-label, lower case), nil if it is not one. Names already in
+    /// that form (lower-case letters, digits, hyphens, single dots) skip the full IDNA check.
     static func domain(_ text: String) -> String? {
-        (try? DomainName(text))?.ascii
+        if isPlainALabelForm(text) { return text }
+        return (try? DomainName(text))?.ascii
+    }
+
+    static func isPlainALabelForm(_ text: String) -> Bool {
+        var previous: UInt8 = UInt8(ascii: ".")
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"): break
+            case UInt8(ascii: ".") where previous != UInt8(ascii: "."): break
+            default: return false
+            }
+            previous = byte
+        }
+        return !text.isEmpty && previous != UInt8(ascii: ".") && text.utf8.count <= 253 && !text.hasPrefix("-") && !text.contains("xn--")
     }
 
     /// The host name of a Host header: lower case, without a port or a trailing dot.

@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already built for Hummingbird; the WKD publisher serves on it directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries, reached only through the thin wrappers in Core and the later network/OpenPGP libraries.
@@ -156,8 +158,10 @@ let package = Package(
         .target(
             name: "WKDPublishing",
             dependencies: [
-                "Core", "OpenPGP", "HTTPService",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "Core", "OpenPGP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -166,7 +170,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "palisade-wkd",
-            dependencies: ["Core", "WKDPublishing", "HTTPService", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "WKDPublishing", .product(name: "Logging", package: "swift-log")],
             path: "Services/WKDPublisher",
             swiftSettings: swiftSettings
         ),

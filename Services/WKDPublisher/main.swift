@@ -1,7 +1,6 @@
 // palisade-wkd: the Web Key Directory of our users' keys, one User ID at a time, for our domains and
 // customers' domains with WKD as a service. See README.md, "WKD publisher".
 import Core
-import HTTPService
 import WKDPublishing
 
 let (configuration, logger) = await ServiceCommandLine.start(program: "palisade-wkd", settings: WKDSettings.all)
@@ -20,7 +19,6 @@ let wakeups = JobWakeups(configuration: database, logger: logger)
 let worker = JobWorker(queue: WKDRefreshJob.queue, handlers: WKDApplication.handlers(publication), jobs: JobQueue(pool: pool, configuration),
                        wakeups: wakeups, options: JobWorker.Options(configuration, concurrency: WKDSettings.workers.read(configuration)), logger: logger)
 let scheduler = JobScheduler(schedules: [WKDReconcileJob.recurring(every: WKDSettings.reconcileInterval.read(configuration))], pool: pool, logger: logger)
-let listener = ServiceApplication.make(WKDApplication.router(content: content, pool: pool), serverName: "palisade-wkd",
-                                       host: WKDSettings.listenHost.read(configuration), port: WKDSettings.listenPort.read(configuration),
-                                       logger: logger) { _ in readiness.markReady() }
+let listener = WKDApplication.server(content: content, pool: pool, host: WKDSettings.listenHost.read(configuration),
+                                     port: WKDSettings.listenPort.read(configuration), logger: logger) { _ in readiness.markReady() }
 try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, listener], logger: logger, readiness: readiness).run()

@@ -1,20 +1,17 @@
 import Core
-import HTTPService
-import Hummingbird
 import Logging
-import ServiceLifecycle
 
-/// Builds `palisade-wkd`'s parts: the HTTP listener (WKD under `/.well-known/openpgpkey/`, `/healthz`,
-/// `/metrics`), the content kept in memory, and the job worker that recomputes entries. The executable
-/// and the tests both call this.
+/// Builds `palisade-wkd`'s parts: the listener over the content kept in memory, and the handlers of the
+/// job worker that recomputes entries. The executable and the tests both call this.
 public enum WKDApplication {
-    public static func router(content: WKDContent, pool: PostgresPool) -> Router<ServiceRequestContext> {
-        let router = Router(context: ServiceRequestContext.self)
-        router.add(middleware: WKDMiddleware(content: content))
-        // Healthy once the content is loaded (before, keys it has would be 404) and while PostgreSQL answers.
-        let database = OperationalRoutes.databaseCheck(pool)
-        OperationalRoutes.add(to: router, healthy: { content.isLoaded ? await database() : false })
-        return router
+    /// The listener: WKD, `/healthz` (healthy once the content is loaded, since keys it has would be 404
+    /// before, and while PostgreSQL answers) and `/metrics`.
+    public static func server(content: WKDContent, pool: PostgresPool, host: String, port: Int, logger: Logger,
+                              onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> WKDServer {
+        WKDServer(host: host, port: port, content: content, healthy: {
+            guard content.isLoaded else { return false }
+            return (try? await pool.withConnection { try await $0.query("SELECT 1") }) != nil
+        }, logger: logger, onListening: onListening)
     }
 
     /// The handlers of the publisher's job queue (`wkd`).

@@ -1,7 +1,7 @@
 import Core
 import Foundation
-import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import OpenPGP
 
 /// What the WKD serves for one address: the certificate minimised to the address's User ID, under the
@@ -20,7 +20,7 @@ public struct WKDEntry: Sendable, Equatable {
     public let etag: String
     /// The response parts, built once: serving copies nothing but references.
     let bodyBuffer: ByteBuffer
-    let headers: HTTPFields
+    let headers: HTTPHeaders
 
     public init(address: String, domain: String, hash: String, unicodeHash: String?, fingerprint: String, body: [UInt8], etag: String) {
         self.address = address
@@ -31,8 +31,8 @@ public struct WKDEntry: Sendable, Equatable {
         self.body = body
         self.etag = etag
         bodyBuffer = ByteBuffer(bytes: body)
-        headers = [.contentType: "application/octet-stream", .accessControlAllowOrigin: "*", .eTag: etag,
-                   .cacheControl: "public, max-age=300", .contentLength: String(body.count)]
+        headers = HTTPHeaders([("Content-Type", "application/octet-stream"), ("Access-Control-Allow-Origin", "*"), ("ETag", etag),
+                               ("Cache-Control", "public, max-age=300"), ("Content-Length", String(body.count))])
     }
 
     public static func == (lhs: WKDEntry, rhs: WKDEntry) -> Bool {

@@ -18,7 +18,10 @@ public enum WKDRequest: Equatable, Sendable {
     /// `Host: <domain>` with `/.well-known/openpgpkey/hu/<hash>`; the policy files sit beside `hu/`.
     public init?(host rawHost: String, path: String) {
         guard path.hasPrefix(Self.prefix), let host = Self.domain(Self.hostName(rawHost)) else { return nil }
-        let parts = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false).map { $0.lowercased() }
+        let rest = path.dropFirst(Self.prefix.count)
+        // Clients send lower case; anything else is lower-cased first.
+        let lower = rest.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? Substring(rest.lowercased()) : rest
+        let parts = lower.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         // The advanced method's path names the mail domain: a client may write it as a U-label,
         // percent-encoded, or with a trailing dot, so both sides are compared as A-labels.
         func advanced(_ segment: String) -> String? {
@@ -70,7 +73,20 @@ public enum WKDRequest: Equatable, Sendable {
             }
             previous = byte
         }
-        return !text.isEmpty && previous != UInt8(ascii: ".") && text.utf8.count <= 253 && !text.hasPrefix("-") && !text.contains("xn--")
+        // A-labels ("xn--") take the full check: they must be valid Punycode.
+        return !text.isEmpty && previous != UInt8(ascii: ".") && text.utf8.count <= 253 && text.utf8.first != UInt8(ascii: "-")
+            && !Self.containsALabel(text)
+    }
+
+    /// Whether a label starts with "xn--".
+    static func containsALabel(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 4 else { return false }
+        for index in 0...(bytes.count - 4) where bytes[index] == UInt8(ascii: "x") && bytes[index + 1] == UInt8(ascii: "n")
+            && bytes[index + 2] == UInt8(ascii: "-") && bytes[index + 3] == UInt8(ascii: "-") && (index == 0 || bytes[index - 1] == UInt8(ascii: ".")) {
+            return true
+        }
+        return false
     }
 
     /// The host name of a Host header: lower case, without a port or a trailing dot.

@@ -67,8 +67,7 @@ struct WKDClientTests {
         let content = WKDContent()
         try await content.reloadAll(from: world.wkdPool)
         try await HTTPTestClient.serving(token: nil, logger: world.db.logger, { onListening in
-            ServiceApplication.make(WKDApplication.router(content: content, pool: world.wkdPool), serverName: "palisade-wkd", host: "127.0.0.1",
-                                    port: 0, logger: world.db.logger, onListening: onListening)
+            WKDApplication.server(content: content, pool: world.wkdPool, host: "127.0.0.1", port: 0, logger: world.db.logger, onListening: onListening)
         }) { client in
             for method in ["advanced", "direct"] {
                 let fetched = try await clients(["--upstream", "127.0.0.1:\(client.base.port!)"], method: method, Self.published + ["nobody@example.org"])

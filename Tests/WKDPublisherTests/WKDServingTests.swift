@@ -48,8 +48,7 @@ struct WKDServingTests {
         let content = WKDContent()
         try await content.reloadAll(from: world.wkdPool)
         try await HTTPTestClient.serving(token: nil, logger: world.db.logger, { onListening in
-            ServiceApplication.make(WKDApplication.router(content: content, pool: world.wkdPool), serverName: "palisade-wkd", host: "127.0.0.1",
-                                    port: 0, logger: world.db.logger, onListening: onListening)
+            WKDApplication.server(content: content, pool: world.wkdPool, host: "127.0.0.1", port: 0, logger: world.db.logger, onListening: onListening)
         }) { client in try await body(client.base.port!) }
     }
 
@@ -98,8 +97,7 @@ struct WKDServingTests {
         let world = try await WKDWorld.make()
         defer { world.close() }
         try await HTTPTestClient.serving(token: nil, logger: world.db.logger, { onListening in
-            ServiceApplication.make(WKDApplication.router(content: WKDContent(), pool: world.wkdPool), serverName: "palisade-wkd", host: "127.0.0.1",
-                                    port: 0, logger: world.db.logger, onListening: onListening)
+            WKDApplication.server(content: WKDContent(), pool: world.wkdPool, host: "127.0.0.1", port: 0, logger: world.db.logger, onListening: onListening)
         }) { client in
             let reply = try await Self.fetch(client.base.port!, host: "example.org", "/.well-known/openpgpkey/hu/\(try WKDWorld.hash("ada@example.org"))")
             #expect(reply.status == 503 && reply.headers["retry-after"] == "5" && reply.headers["cache-control"] == "no-store")

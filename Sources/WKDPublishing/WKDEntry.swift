@@ -1,7 +1,6 @@
 import Core
 import Foundation
 import NIOCore
-import NIOHTTP1
 import OpenPGP
 
 /// What the WKD serves for one address: the certificate minimised to the address's User ID, under the
@@ -18,9 +17,10 @@ public struct WKDEntry: Sendable, Equatable {
     public let body: [UInt8]
     /// Quoted, as sent in `ETag`.
     public let etag: String
-    /// The response parts, built once: serving copies nothing but references.
+    /// The response parts, built once: serving copies nothing but references. `responseHead` is the
+    /// status line and the header fields of a 200, up to (not including) `Date` and the blank line.
     let bodyBuffer: ByteBuffer
-    let headers: HTTPHeaders
+    let responseHead: ByteBuffer
 
     public init(address: String, domain: String, hash: String, unicodeHash: String?, fingerprint: String, body: [UInt8], etag: String) {
         self.address = address
@@ -31,8 +31,12 @@ public struct WKDEntry: Sendable, Equatable {
         self.body = body
         self.etag = etag
         bodyBuffer = ByteBuffer(bytes: body)
-        headers = HTTPHeaders([("Content-Type", "application/octet-stream"), ("Access-Control-Allow-Origin", "*"), ("ETag", etag),
-                               ("Cache-Control", "public, max-age=300"), ("Content-Length", String(body.count))])
+        responseHead = ByteBuffer(string: "HTTP/1.1 200 OK\r\n" + Self.fields(etag: etag) + "Content-Length: \(body.count)\r\n")
+    }
+
+    /// The header fields a 200 and a 304 share (RFC 9110 §15.4.5: a 304 carries the ETag and Cache-Control).
+    static func fields(etag: String) -> String {
+        "Content-Type: application/octet-stream\r\nAccess-Control-Allow-Origin: *\r\nETag: \(etag)\r\nCache-Control: public, max-age=300\r\n"
     }
 
     public static func == (lhs: WKDEntry, rhs: WKDEntry) -> Bool {

@@ -8,11 +8,12 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The publisher's HTTP/1.1 listener, on SwiftNIO directly: every WKD request is answered on its event
-/// loop from `WKDContent` (a dictionary look-up and prebuilt buffers), with no task, no allocation of a
-/// body and no database round trip, so that serving keeps up with a static web server. `/healthz` (the
-/// content loaded and PostgreSQL answering) and `/metrics` are answered too; any other path is the
-/// WKD's plain 404. It sits behind a TLS-terminating proxy (README.md).
+/// The publisher's HTTP/1.1 listener, on SwiftNIO directly: every request is answered on its event loop,
+/// in order, from memory: a dictionary look-up, then the entry's prebuilt response head, the `Date` line
+/// and its prebuilt body written as they are (no task, no header encoding, no copy of the body), flushed
+/// once per read. `/healthz` (the content loaded and PostgreSQL answering at the last check, made every
+/// few seconds off the loop) and `/metrics` are answered too; any other path is the WKD's plain 404. It
+/// sits behind a TLS-terminating proxy (README.md).
 public struct WKDServer: Service {
     let host: String
     let port: Int
@@ -33,7 +34,7 @@ public struct WKDServer: Service {
 
     public func run() async throws {
         let content = content
-        let healthy = healthy
+        let health = HealthState()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -41,31 +42,49 @@ public struct WKDServer: Service {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(WKDHTTPHandler(content: content, healthy: healthy))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try channel.pipeline.syncOperations.addHandler(WKDHTTPHandler(content: content, health: health))
                 }
             }
             .bind(host: host, port: port).get()
         let bound = channel.localAddress?.port ?? port
         logger.info("listening", metadata: ["http.host": "\(host)", "http.port": "\(bound)"])
-        await onListening(bound)
-        try? await gracefulShutdown()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The health check off the event loops, so that /healthz answers from the last result.
+                while !Task.isCancelled {
+                    health.set(await healthy())
+                    try? await Task.sleep(for: .seconds(2))
+                }
+            }
+            await onListening(bound)
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
         try? await channel.close()
     }
 }
 
-/// One connection's requests, answered in order (NIO's pipeline handler keeps pipelined requests in order).
+/// The last health check's result.
+final class HealthState: Sendable {
+    private let ok = Atomic<Bool>(false)
+    func set(_ value: Bool) { ok.store(value, ordering: .releasing) }
+    var isHealthy: Bool { ok.load(ordering: .acquiring) }
+}
+
+/// One connection's requests, answered in order as they are decoded (pipelined ones too).
 final class WKDHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     let content: WKDContent
-    let healthy: @Sendable () async -> Bool
+    let health: HealthState
     private var head: HTTPRequestHead?
+    private var closing = false
 
-    init(content: WKDContent, healthy: @escaping @Sendable () async -> Bool) {
+    init(content: WKDContent, health: HealthState) {
         self.content = content
-        self.healthy = healthy
+        self.health = health
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -75,86 +94,86 @@ final class WKDHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .body:
             break
         case .end:
-            guard let request = head else { return }
+            guard let request = head, !closing else { return }
             head = nil
             respond(to: request, context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        if closing { context.close(promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A request NIO cannot parse: 400, and the connection ends.
+        if !closing {
+            closing = true
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            buffer.writeString("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\nDate: \(HTTPDate.now())\r\n\r\n")
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
         }
     }
 
     func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
         let uri = request.uri
         let path = uri.firstIndex(of: "?").map { String(uri[..<$0]) } ?? uri
+        let isHead = request.method == .HEAD
+        let keepAlive = request.isKeepAlive
+        if !keepAlive { closing = true }
         if path == "/healthz" || path == "/metrics" {
-            operational(path, request, context: context)
+            let (status, type, text) = path == "/metrics" ? ("200 OK", MetricsExposition.contentType, MetricsExposition.render())
+                : health.isHealthy && content.isLoaded ? ("200 OK", "text/plain", "ok\n") : ("503 Service Unavailable", "text/plain", "unavailable\n")
+            write("HTTP/1.1 \(status)\r\nContent-Type: \(type)\r\nCache-Control: no-store\r\nContent-Length: \(text.utf8.count)\r\n",
+                  body: isHead ? nil : ByteBuffer(string: text), keepAlive: keepAlive, context: context)
             return
         }
         let answer = WKDAnswer.decide(method: request.method.rawValue, host: request.headers.first(name: "Host"), path: path,
                                       ifNoneMatch: request.headers.first(name: "If-None-Match"), content: content)
-        let isHead = request.method == .HEAD
         switch answer {
         case .key(let entry):
             WKDMetrics.key.increment()
-            write(.ok, entry.headers, body: isHead ? nil : entry.bodyBuffer, request, context: context)
+            write(entry.responseHead, body: isHead ? nil : entry.bodyBuffer, keepAlive: keepAlive, context: context)
         case .notModified(let entry):
             WKDMetrics.notModified.increment()
-            var headers = entry.headers
-            headers.remove(name: "Content-Length")
-            write(.notModified, headers, body: nil, request, context: context)
+            write("HTTP/1.1 304 Not Modified\r\n" + WKDEntry.fields(etag: entry.etag), body: nil, keepAlive: keepAlive, context: context)
         case .policy:
             WKDMetrics.policy.increment()
-            write(.ok, Self.policyHeaders, body: nil, request, context: context)
+            write(Self.policyHead, body: nil, keepAlive: keepAlive, context: context)
         case .notFound:
             WKDMetrics.notFound.increment()
-            write(.notFound, Self.notFoundHeaders, body: isHead ? nil : Self.notFoundBody, request, context: context)
+            write(Self.notFoundHead, body: isHead ? nil : Self.notFoundBody, keepAlive: keepAlive, context: context)
         case .methodNotAllowed:
             WKDMetrics.methodNotAllowed.increment()
-            write(.methodNotAllowed, Self.methodNotAllowedHeaders, body: nil, request, context: context)
+            write(Self.methodNotAllowedHead, body: nil, keepAlive: keepAlive, context: context)
         case .unavailable:
-            write(.serviceUnavailable, Self.unavailableHeaders, body: nil, request, context: context)
+            write(Self.unavailableHead, body: nil, keepAlive: keepAlive, context: context)
         }
     }
 
-    /// `/healthz` and `/metrics`, answered off the event loop (they may wait for PostgreSQL) and written back on it.
-    func operational(_ path: String, _ request: HTTPRequestHead, context: ChannelHandlerContext) {
-        let healthy = healthy
-        let loop = context.eventLoop
-        let boundContext = NIOLoopBound(context, eventLoop: loop)
-        let handler = NIOLoopBound(self, eventLoop: loop)
-        loop.makeFutureWithTask { () async -> (HTTPResponseStatus, String, String) in
-            if path == "/metrics" { return (.ok, MetricsExposition.contentType, MetricsExposition.render()) }
-            let ok = await healthy()
-            return (ok ? .ok : .serviceUnavailable, "text/plain", ok ? "ok\n" : "unavailable\n")
-        }.whenSuccess { status, type, text in
-            let body = boundContext.value.channel.allocator.buffer(string: text)
-            handler.value.write(status, HTTPHeaders([("Content-Type", type), ("Cache-Control", "no-store"), ("Content-Length", String(body.readableBytes))]),
-                                body: request.method == .HEAD ? nil : body, request, context: boundContext.value)
-        }
+    func write(_ head: String, body: ByteBuffer?, keepAlive: Bool, context: ChannelHandlerContext) {
+        write(ByteBuffer(string: head), body: body, keepAlive: keepAlive, context: context)
     }
 
-    func write(_ status: HTTPResponseStatus, _ headers: HTTPHeaders, body: ByteBuffer?, _ request: HTTPRequestHead, context: ChannelHandlerContext) {
-        var headers = headers
-        headers.add(name: "Date", value: HTTPDate.now())
-        let keepAlive = request.isKeepAlive
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
-        }
+    /// The head (status line and fields without `Date`), then `Date`, `Connection: close` when the client
+    /// does not keep the connection, the blank line, and the body; flushed in `channelReadComplete`.
+    func write(_ head: ByteBuffer, body: ByteBuffer?, keepAlive: Bool, context: ChannelHandlerContext) {
+        var tail = context.channel.allocator.buffer(capacity: 64)
+        tail.writeString("Date: ")
+        tail.writeString(HTTPDate.now())
+        tail.writeString(keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n")
+        context.write(wrapOutboundOut(head), promise: nil)
+        context.write(wrapOutboundOut(tail), promise: nil)
+        if let body { context.write(wrapOutboundOut(body), promise: nil) }
     }
 
-    static let policyHeaders = HTTPHeaders([("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", "*"), ("Cache-Control", "public, max-age=3600"),
-                                            ("Content-Length", "0")])
+    static let policyHead = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nAccess-Control-Allow-Origin: *\r\nCache-Control: public, max-age=3600\r\nContent-Length: 0\r\n")
     static let notFoundBody = ByteBuffer(string: "not found\n")
     // Kept short: a key bound a minute ago should not stay hidden behind a cached 404.
-    static let notFoundHeaders = HTTPHeaders([("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", "*"), ("Cache-Control", "public, max-age=60"),
-                                              ("Content-Length", "10")])
-    static let methodNotAllowedHeaders = HTTPHeaders([("Allow", "GET, HEAD"), ("Access-Control-Allow-Origin", "*"), ("Content-Length", "0")])
+    static let notFoundHead = ByteBuffer(string: "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nAccess-Control-Allow-Origin: *\r\nCache-Control: public, max-age=60\r\nContent-Length: 10\r\n")
+    static let methodNotAllowedHead = ByteBuffer(string: "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nAccess-Control-Allow-Origin: *\r\nContent-Length: 0\r\n")
     // Before the content is loaded every answer would be a 404 that caches and proxies keep: say "later".
-    static let unavailableHeaders = HTTPHeaders([("Retry-After", "5"), ("Cache-Control", "no-store"), ("Access-Control-Allow-Origin", "*"),
-                                                 ("Content-Length", "0")])
+    static let unavailableHead = ByteBuffer(string: "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nCache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\nContent-Length: 0\r\n")
 }
 
 /// The `Date` header (IMF-fixdate), formatted once a second.

@@ -105,6 +105,28 @@ struct WKDServingTests {
         }
     }
 
+    /// Raw bytes to the listener and everything it answers until it closes (bash's /dev/tcp: no client tidies them).
+    static func raw(_ port: Int, _ request: String) async throws -> String {
+        try await ChildProcess.run("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port); printf '%s' \"$1\" >&3; timeout 5 cat <&3", "raw", request])
+    }
+
+    @Test("Pipelined requests are answered in order; an unparsable request is 400 and the connection ends")
+    func rawRequests() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        try await serving(world) { port in
+            let hash = try WKDWorld.hash("analyst@example.org")
+            let pipelined = try await Self.raw(port, "GET /.well-known/openpgpkey/policy HTTP/1.1\r\nHost: example.org\r\n\r\n"
+                + "HEAD /.well-known/openpgpkey/hu/\(hash) HTTP/1.1\r\nHost: example.org\r\n\r\n"
+                + "GET /nothing HTTP/1.1\r\nHost: example.org\r\nConnection: close\r\n\r\n")
+            let statuses = pipelined.components(separatedBy: "\r\n").filter { $0.hasPrefix("HTTP/1.1 ") }
+            #expect(statuses == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found"])
+            #expect(pipelined.contains("ETag: \"") && pipelined.hasSuffix("not found\n"))
+            let garbage = try await Self.raw(port, "\u{01}\u{02} nonsense\r\n\r\n")
+            #expect(garbage.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && garbage.contains("Connection: close"))
+        }
+    }
+
     @Test("gpg-wks-client computes the same URLs")
     func sameURLAsGnuPG() async throws {
         for address in WKDWorld.addresses {

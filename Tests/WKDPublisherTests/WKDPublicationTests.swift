@@ -83,6 +83,58 @@ struct WKDPublicationTests {
         #expect(try WKDWorld.userIDs(body) == ["Test <\(address)>"])
     }
 
+    @Test("A non-ASCII local part is served under the draft's hash and the one clients lowering Unicode compute")
+    func unicodeLocalPart() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        let utf8 = AliasDirectory(pool: world.db.pool, rules: AddressRules(allowUTF8LocalParts: true), logger: world.db.logger)
+        let address = "Ärger@example.org"
+        let account = try await utf8.createAccount(primary: address, by: WKDWorld.op).id
+        let home = try GnuPGHome()
+        defer { Task { await home.remove() } }
+        let fingerprint = try await home.generate(address, passphrase: "")
+        let key = try Armor.decode(Array(try await home.gpg(["--armor", "--export", fingerprint]).utf8))[0].data
+        _ = try await world.keystore.importCertificates(key, for: account, by: "test")
+        try await world.keystore.bind(address, to: fingerprint, of: account, by: "test")
+        #expect(try await world.publication.refresh(try EmailAddress(address).canonical))
+        let draft = WKDHash.hash(localPart: "Ärger")
+        let unicode = WKDHash.hashLowercasingAll(localPart: "Ärger")
+        #expect(draft != unicode)
+        let content = WKDContent()
+        try await content.reloadAll(from: world.wkdPool)
+        for hash in [draft, unicode] {
+            let entry = try #require(content.entry(domain: "example.org", hash: hash))
+            #expect(try WKDWorld.userIDs(entry.body) == ["Test <\(address)>"])
+        }
+    }
+
+    @Test("A revoked key stays published, with its revocation, so that clients learn of it")
+    func revokedKey() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        let address = "revoked@example.org"
+        let account = try await world.aliases.createAccount(primary: address, by: WKDWorld.op).id
+        let home = try GnuPGHome()
+        defer { Task { await home.remove() } }
+        let fingerprint = try await home.generate(address, passphrase: "")
+        func export() async throws -> [UInt8] { try Armor.decode(Array(try await home.gpg(["--armor", "--export", fingerprint]).utf8))[0].data }
+        _ = try await world.keystore.importCertificates(try await export(), for: account, by: "test")
+        try await world.keystore.bind(address, to: fingerprint, of: account, by: "test")
+        let revocation = home.home.appendingPathComponent("openpgp-revocs.d/\(fingerprint).rev")
+        let text = try String(contentsOf: revocation, encoding: .utf8).replacingOccurrences(of: ":-----BEGIN", with: "-----BEGIN")
+        let file = home.home.appendingPathComponent("revocation.asc")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        _ = try await home.gpg(["--import", file.path])
+        #expect(try await world.keystore.importCertificates(try await export(), for: account, by: "test").map(\.outcome) == [.merged])
+        try await world.publication.refresh(address)
+        let body: [UInt8] = try #require(try await world.db.pool.query("SELECT body FROM wkd_entries WHERE address = \(address)").first).decode("body")
+        let served = try #require(try Certificate.parse(body).first).validated(at: UInt32(Date().timeIntervalSince1970))
+        guard case .revoked = served.status(at: UInt32(Date().timeIntervalSince1970)) else {
+            Issue.record("the served key is not revoked: \(served.status(at: UInt32(Date().timeIntervalSince1970)))")
+            return
+        }
+    }
+
     @Test("An unchanged entry is not rewritten; reconciliation repairs what no job did")
     func unchangedAndReconciled() async throws {
         let world = try await WKDWorld.make()

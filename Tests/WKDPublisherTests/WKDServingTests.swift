@@ -76,6 +76,7 @@ struct WKDServingTests {
             #expect(head.status == 200 && head.headers["etag"] == etag && head.headers["content-length"] == String(advanced.body.count))
             let cached = try await Self.fetch(port, host: "example.org", "/.well-known/openpgpkey/hu/\(hash)", headers: ["If-None-Match: \(etag)"])
             #expect(cached.status == 304 && cached.body.isEmpty)
+            #expect(cached.headers["etag"] == etag && cached.headers["cache-control"] == "public, max-age=300" && cached.headers["content-length"] == nil)
             let stale = try await Self.fetch(port, host: "example.org", "/.well-known/openpgpkey/hu/\(hash)", headers: ["If-None-Match: \"other\""])
             #expect(stale.status == 200)
 

@@ -52,6 +52,7 @@ struct PlatformctlTests {
     func failureExitCodes() async throws {
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-bad-\(UUID().uuidString.prefix(8)).yaml").path
         try "database:\n  maxConection: 3\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: bad) }
         #expect(try await platformctl(["config", "check", "--config", bad], databaseURL: nil).status == 3)
         #expect(try await platformctl(["db", "status", "--schemas", TestDatabase.schemasDirectory],
                                       databaseURL: "postgresql://nobody@127.0.0.1:1/none").status == 4)
@@ -60,6 +61,7 @@ struct PlatformctlTests {
         defer { db.pool.close() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-cli-schemas-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try "CREATE TABLE one (v int);".write(toFile: directory + "/0001_one.sql", atomically: true, encoding: .utf8)
         #expect(try await platformctl(["db", "migrate", "--schemas", directory], databaseURL: db.url).status == 0)
         try "CREATE TABLE one (v text);".write(toFile: directory + "/0001_one.sql", atomically: true, encoding: .utf8)

@@ -48,6 +48,19 @@ public struct GnuPGHome: Sendable {
         Array(try await gpg(["--armor", "--export-secret-keys", address], passphrase: passphrase).utf8)
     }
 
+    /// Runs `body` with a new home and removes it afterwards (its agent stopped), thrown errors included.
+    public static func with<T>(_ body: (GnuPGHome) async throws -> T) async throws -> T {
+        let home = try GnuPGHome()
+        do {
+            let value = try await body(home)
+            await home.remove()
+            return value
+        } catch {
+            await home.remove()
+            throw error
+        }
+    }
+
     public func remove() async {
         _ = try? await ChildProcess.run("/usr/bin/gpgconf", ["--homedir", home.path, "--kill", "all"])
         try? FileManager.default.removeItem(at: home)

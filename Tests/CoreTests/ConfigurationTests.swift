@@ -3,9 +3,18 @@ import Foundation
 import Testing
 
 @Suite("Configuration")
-struct ConfigurationTests {
+final class ConfigurationTests {
+    /// This test's files, removed when it ends.
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-config-\(UUID().uuidString)")
+
+    init() throws {
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
+
     func write(_ yaml: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-\(UUID().uuidString).yaml").path
+        let path = scratch.appendingPathComponent("palisade-\(UUID().uuidString.prefix(8)).yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -116,9 +125,14 @@ struct ConfigurationTests {
 }
 
 @Suite("Migration files")
-struct MigrationFileTests {
+final class MigrationFileTests {
+    /// This test's directories, removed when it ends.
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-migrations-\(UUID().uuidString)")
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
+
     func directory(_ files: [String: String]) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-migrations-\(UUID().uuidString.prefix(8))").path
+        let path = scratch.appendingPathComponent(String(UUID().uuidString.prefix(8))).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         for (name, sql) in files { try sql.write(toFile: path + "/" + name, atomically: true, encoding: .utf8) }
         return path

@@ -86,19 +86,19 @@ struct LookupCacheTests {
         defer { world.close() }
         let local = DiscoveryWorld.unique()
         let address = "\(local)@wkd-direct.secure.palisade.example"
-        let home = try GnuPGHome()
-        defer { Task { await home.remove() } }
-        let before = Date()
-        _ = try await home.gpg(["--quick-gen-key", "Soon <\(address)>", "ed25519", "default", "seconds=7200"])
-        let after = Date()
-        let armored = try await home.gpg(["--armor", "--export", address])
-        try world.serveWKD(Array(armored.utf8), localPart: local, domain: "wkd-direct.secure.palisade.example", method: .direct)
-        let answer = try await world.lookup().lookup(address)
-        #expect(answer.outcome == .found)
-        let keyExpiry = try #require(answer.keys.first?.expiresAt)
-        #expect(answer.expiresAt == keyExpiry)
-        // gpg dated the key between before and after (whole seconds) and made it expire two hours later.
-        #expect(keyExpiry >= before.addingTimeInterval(7_199) && keyExpiry <= after.addingTimeInterval(7_200))
+        try await GnuPGHome.with { home in
+            let before = Date()
+            _ = try await home.gpg(["--quick-gen-key", "Soon <\(address)>", "ed25519", "default", "seconds=7200"])
+            let after = Date()
+            let armored = try await home.gpg(["--armor", "--export", address])
+            try world.serveWKD(Array(armored.utf8), localPart: local, domain: "wkd-direct.secure.palisade.example", method: .direct)
+            let answer = try await world.lookup().lookup(address)
+            #expect(answer.outcome == .found)
+            let keyExpiry = try #require(answer.keys.first?.expiresAt)
+            #expect(answer.expiresAt == keyExpiry)
+            // gpg dated the key between before and after (whole seconds) and made it expire two hours later.
+            #expect(keyExpiry >= before.addingTimeInterval(7_199) && keyExpiry <= after.addingTimeInterval(7_200))
+        }
     }
 
     @Test("Many askers of one address at once cause one look-up")

@@ -65,22 +65,22 @@ struct WKDPublicationTests {
     func onlyTheBoundUserID() async throws {
         let world = try await WKDWorld.make()
         defer { world.close() }
-        let home = try GnuPGHome()
-        defer { Task { await home.remove() } }
-        let address = "grace@example.org"
-        let grace = try await world.aliases.createAccount(primary: address, by: WKDWorld.op).id
-        let other = try await world.aliases.createAccount(primary: "other@example.org", by: WKDWorld.op).id
-        let fingerprint = try await home.generate(address, passphrase: "", otherAddresses: [address])
-        func export(_ filter: [String]) async throws -> [UInt8] {
-            try Armor.decode(Array(try await home.gpg(filter + ["--armor", "--export", fingerprint]).utf8))[0].data
+        try await GnuPGHome.with { home in
+            let address = "grace@example.org"
+            let grace = try await world.aliases.createAccount(primary: address, by: WKDWorld.op).id
+            let other = try await world.aliases.createAccount(primary: "other@example.org", by: WKDWorld.op).id
+            let fingerprint = try await home.generate(address, passphrase: "", otherAddresses: [address])
+            func export(_ filter: [String]) async throws -> [UInt8] {
+                try Armor.decode(Array(try await home.gpg(filter + ["--armor", "--export", fingerprint]).utf8))[0].data
+            }
+            // Grace's copy has only "Test <…>"; another account holds the full key with "Other <…>" too.
+            _ = try await world.keystore.importCertificates(try await export(["--export-filter", "keep-uid=uid =~ Test"]), for: grace, by: "test")
+            _ = try await world.keystore.importCertificates(try await export([]), for: other, by: "test")
+            try await world.keystore.bind(address, to: fingerprint, of: grace, by: "test")
+            try await world.publication.refresh(address)
+            let body: [UInt8] = try #require(try await world.db.pool.query("SELECT body FROM wkd_entries WHERE address = \(address)").first).decode("body")
+            #expect(try WKDWorld.userIDs(body) == ["Test <\(address)>"])
         }
-        // Grace's copy has only "Test <…>"; another account holds the full key with "Other <…>" too.
-        _ = try await world.keystore.importCertificates(try await export(["--export-filter", "keep-uid=uid =~ Test"]), for: grace, by: "test")
-        _ = try await world.keystore.importCertificates(try await export([]), for: other, by: "test")
-        try await world.keystore.bind(address, to: fingerprint, of: grace, by: "test")
-        try await world.publication.refresh(address)
-        let body: [UInt8] = try #require(try await world.db.pool.query("SELECT body FROM wkd_entries WHERE address = \(address)").first).decode("body")
-        #expect(try WKDWorld.userIDs(body) == ["Test <\(address)>"])
     }
 
     @Test("A non-ASCII local part is served under the draft's hash and the one clients lowering Unicode compute")
@@ -90,21 +90,21 @@ struct WKDPublicationTests {
         let utf8 = AliasDirectory(pool: world.db.pool, rules: AddressRules(allowUTF8LocalParts: true), logger: world.db.logger)
         let address = "Ärger@example.org"
         let account = try await utf8.createAccount(primary: address, by: WKDWorld.op).id
-        let home = try GnuPGHome()
-        defer { Task { await home.remove() } }
-        let fingerprint = try await home.generate(address, passphrase: "")
-        let key = try Armor.decode(Array(try await home.gpg(["--armor", "--export", fingerprint]).utf8))[0].data
-        _ = try await world.keystore.importCertificates(key, for: account, by: "test")
-        try await world.keystore.bind(address, to: fingerprint, of: account, by: "test")
-        #expect(try await world.publication.refresh(try EmailAddress(address).canonical))
-        let draft = WKDHash.hash(localPart: "Ärger")
-        let unicode = WKDHash.hashLowercasingAll(localPart: "Ärger")
-        #expect(draft != unicode)
-        let content = WKDContent()
-        try await content.reloadAll(from: world.wkdPool)
-        for hash in [draft, unicode] {
-            let entry = try #require(content.entry(domain: "example.org", hash: hash))
-            #expect(try WKDWorld.userIDs(entry.body) == ["Test <\(address)>"])
+        try await GnuPGHome.with { home in
+            let fingerprint = try await home.generate(address, passphrase: "")
+            let key = try Armor.decode(Array(try await home.gpg(["--armor", "--export", fingerprint]).utf8))[0].data
+            _ = try await world.keystore.importCertificates(key, for: account, by: "test")
+            try await world.keystore.bind(address, to: fingerprint, of: account, by: "test")
+            #expect(try await world.publication.refresh(try EmailAddress(address).canonical))
+            let draft = WKDHash.hash(localPart: "Ärger")
+            let unicode = WKDHash.hashLowercasingAll(localPart: "Ärger")
+            #expect(draft != unicode)
+            let content = WKDContent()
+            try await content.reloadAll(from: world.wkdPool)
+            for hash in [draft, unicode] {
+                let entry = try #require(content.entry(domain: "example.org", hash: hash))
+                #expect(try WKDWorld.userIDs(entry.body) == ["Test <\(address)>"])
+            }
         }
     }
 
@@ -114,24 +114,24 @@ struct WKDPublicationTests {
         defer { world.close() }
         let address = "revoked@example.org"
         let account = try await world.aliases.createAccount(primary: address, by: WKDWorld.op).id
-        let home = try GnuPGHome()
-        defer { Task { await home.remove() } }
-        let fingerprint = try await home.generate(address, passphrase: "")
-        func export() async throws -> [UInt8] { try Armor.decode(Array(try await home.gpg(["--armor", "--export", fingerprint]).utf8))[0].data }
-        _ = try await world.keystore.importCertificates(try await export(), for: account, by: "test")
-        try await world.keystore.bind(address, to: fingerprint, of: account, by: "test")
-        let revocation = home.home.appendingPathComponent("openpgp-revocs.d/\(fingerprint).rev")
-        let text = try String(contentsOf: revocation, encoding: .utf8).replacingOccurrences(of: ":-----BEGIN", with: "-----BEGIN")
-        let file = home.home.appendingPathComponent("revocation.asc")
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        _ = try await home.gpg(["--import", file.path])
-        #expect(try await world.keystore.importCertificates(try await export(), for: account, by: "test").map(\.outcome) == [.merged])
-        try await world.publication.refresh(address)
-        let body: [UInt8] = try #require(try await world.db.pool.query("SELECT body FROM wkd_entries WHERE address = \(address)").first).decode("body")
-        let served = try #require(try Certificate.parse(body).first).validated(at: UInt32(Date().timeIntervalSince1970))
-        guard case .revoked = served.status(at: UInt32(Date().timeIntervalSince1970)) else {
-            Issue.record("the served key is not revoked: \(served.status(at: UInt32(Date().timeIntervalSince1970)))")
-            return
+        try await GnuPGHome.with { home in
+            let fingerprint = try await home.generate(address, passphrase: "")
+            func export() async throws -> [UInt8] { try Armor.decode(Array(try await home.gpg(["--armor", "--export", fingerprint]).utf8))[0].data }
+            _ = try await world.keystore.importCertificates(try await export(), for: account, by: "test")
+            try await world.keystore.bind(address, to: fingerprint, of: account, by: "test")
+            let revocation = home.home.appendingPathComponent("openpgp-revocs.d/\(fingerprint).rev")
+            let text = try String(contentsOf: revocation, encoding: .utf8).replacingOccurrences(of: ":-----BEGIN", with: "-----BEGIN")
+            let file = home.home.appendingPathComponent("revocation.asc")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            _ = try await home.gpg(["--import", file.path])
+            #expect(try await world.keystore.importCertificates(try await export(), for: account, by: "test").map(\.outcome) == [.merged])
+            try await world.publication.refresh(address)
+            let body: [UInt8] = try #require(try await world.db.pool.query("SELECT body FROM wkd_entries WHERE address = \(address)").first).decode("body")
+            let served = try #require(try Certificate.parse(body).first).validated(at: UInt32(Date().timeIntervalSince1970))
+            guard case .revoked = served.status(at: UInt32(Date().timeIntervalSince1970)) else {
+                Issue.record("the served key is not revoked: \(served.status(at: UInt32(Date().timeIntervalSince1970)))")
+                return
+            }
         }
     }
 

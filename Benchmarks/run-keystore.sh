@@ -26,18 +26,13 @@ for product in KeystoreBenchmark LookupBenchmark palisade-keystore; do
     swift build -c release --product "$product" >"$log" 2>&1 || { grep -E "error" "$log" | head -20 >&2; exit 1; }
 done
 rm -f "$log"
-venv=.local/openpgp-venv
-if [ ! -x "$venv/bin/python" ]; then
-    mkdir -p .local
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r Benchmarks/openpgp/requirements.txt
-fi
+python=$(Benchmarks/openpgp/venv.sh)
 keyring=.local/bench-keyring-$CERTS.pgp
-[ -s "$keyring" ] || "$venv/bin/python" Benchmarks/openpgp/make-keyring.py "$CERTS" "$keyring"
+[ -s "$keyring" ] || "$python" Benchmarks/openpgp/make-keyring.py "$CERTS" "$keyring"
 bin=$(swift build -c release --show-bin-path)
 
 address_keys=.local/bench-address-keys-$ADDRESSES
-[ -s "$address_keys/bench$(( ADDRESSES - 1 )).pgp" ] || "$venv/bin/python" Benchmarks/openpgp/make-address-keys.py "$ADDRESSES" wkd-direct.secure.palisade.example "$address_keys"
+[ -s "$address_keys/bench$(( ADDRESSES - 1 )).pgp" ] || "$python" Benchmarks/openpgp/make-address-keys.py "$ADDRESSES" wkd-direct.secure.palisade.example "$address_keys"
 
 cluster=$(mktemp -d /tmp/palisade-bench-pg.XXXXXX)
 gnupg=$(mktemp -d /tmp/palisade-bench-gpg.XXXXXX)

@@ -11,16 +11,11 @@ ROUNDS=${ROUNDS:-3}
 command -v sq >/dev/null || { echo "run-openpgp.sh: sq not found (apt-get install sq)" >&2; exit 1; }
 
 swift build -c release --product OpenPGPBenchmark >/dev/null
-venv=.local/openpgp-venv
-if [ ! -x "$venv/bin/python" ]; then
-    mkdir -p .local
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r Benchmarks/openpgp/requirements.txt
-fi
+python=$(Benchmarks/openpgp/venv.sh)
 keyring=.local/bench-keyring-$CERTS.pgp
 if [ ! -s "$keyring" ]; then
     echo "== making $keyring ($CERTS certificates, once)"
-    "$venv/bin/python" Benchmarks/openpgp/make-keyring.py "$CERTS" "$keyring"
+    "$python" Benchmarks/openpgp/make-keyring.py "$CERTS" "$keyring"
 fi
 echo "== keyring: $keyring, $(du -h "$keyring" | cut -f1)"
 for round in $(seq 1 "$ROUNDS"); do

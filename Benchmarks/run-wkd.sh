@@ -22,14 +22,9 @@ for product in WKDBenchmark palisade-wkd; do
 done
 rm -f "$log"
 bin=$(swift build -c release --show-bin-path)
-venv=.local/openpgp-venv
-if [ ! -x "$venv/bin/python" ]; then
-    mkdir -p .local
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r Benchmarks/openpgp/requirements.txt
-fi
+python=$(Benchmarks/openpgp/venv.sh)
 keys=.local/bench-wkd-keys-$ADDRESSES
-[ -s "$keys/bench$(( ADDRESSES - 1 )).pgp" ] || "$venv/bin/python" Benchmarks/openpgp/make-address-keys.py "$ADDRESSES" bench.example "$keys"
+[ -s "$keys/bench$(( ADDRESSES - 1 )).pgp" ] || "$python" Benchmarks/openpgp/make-address-keys.py "$ADDRESSES" bench.example "$keys"
 
 cluster=$(mktemp -d /tmp/palisade-bench-pg.XXXXXX)
 work=$(mktemp -d /tmp/palisade-bench-wkd.XXXXXX)

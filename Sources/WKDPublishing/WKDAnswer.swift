@@ -19,12 +19,12 @@ enum WKDAnswer: Equatable {
     static func decide(method: String, host: String?, path: String, ifNoneMatch: String?, content: WKDContent) -> WKDAnswer {
         guard method == "GET" || method == "HEAD" else { return .methodNotAllowed }
         guard content.isLoaded else { return .unavailable }
-        guard let host, let wanted = WKDRequest(host: host, path: path), content.serves(wanted.domain) else { return .notFound }
+        guard let host, let wanted = WKDRequest(host: host, path: path) else { return .notFound }
         switch wanted {
-        case .policy:
-            return .policy
+        case .policy(let domain):
+            return content.lookup(domain: domain, hash: nil).served ? .policy : .notFound
         case .key(let domain, let hash):
-            guard let entry = content.entry(domain: domain, hash: hash) else { return .notFound }
+            guard let entry = content.lookup(domain: domain, hash: hash).entry else { return .notFound }
             if let ifNoneMatch, matches(ifNoneMatch, entry.etag) { return .notModified(entry) }
             return .key(entry)
         }

@@ -44,6 +44,14 @@ public final class WKDContent: Sendable {
         snapshot.withLock { $0.byHash[domain]?[hash] }
     }
 
+    /// Both at once, under one lock (the request path asks both).
+    func lookup(domain: String, hash: String?) -> (served: Bool, entry: WKDEntry?) {
+        snapshot.withLock { snapshot in
+            guard snapshot.domains.contains(domain) else { return (false, nil) }
+            return (true, hash.flatMap { snapshot.byHash[domain]?[$0] })
+        }
+    }
+
     /// Every domain and entry, for the static export.
     public var all: (domains: Set<String>, entries: [WKDEntry]) {
         snapshot.withLock { ($0.domains, Array($0.byAddress.values)) }

@@ -45,12 +45,6 @@ public enum WKDRequest: Equatable, Sendable {
         }
     }
 
-    public var domain: String {
-        switch self {
-        case .key(let domain, _), .policy(let domain): domain
-        }
-    }
-
     /// A WKD hash: 32 characters of z-base-32.
     static func hash(_ text: String) -> String? {
         text.utf8.count == 32 && text.utf8.allSatisfy(zBase32.contains) ? text : nil

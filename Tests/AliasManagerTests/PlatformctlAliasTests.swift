@@ -9,9 +9,7 @@ import Testing
 @Suite("platformctl accounts, domains and aliases")
 struct PlatformctlAliasTests {
     func platformctl(_ arguments: [String], _ db: TestDatabase) async throws -> (status: Int32, output: String) {
-        try await ChildProcess.runBuilt("platformctl", arguments, environment: [
-            "PALISADE_DATABASE_URL": db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@"), "USER": "operator-test",
-        ])
+        try await db.platformctl(arguments)
     }
 
     @Test("Operators create, disable and delete under the rules; a refused deletion exits 5 naming the rule")

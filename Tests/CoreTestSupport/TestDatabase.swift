@@ -98,6 +98,14 @@ public struct TestDatabase: Sendable {
         }
     }
 
+    /// The built platformctl against this database as an operator does it (`palisade_admin`, login
+    /// `operator-test`, so its audit rows read `platformctl:operator-test`).
+    public func platformctl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await ChildProcess.runBuilt("platformctl", arguments, environment: [
+            "PALISADE_DATABASE_URL": url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@"), "USER": "operator-test",
+        ])
+    }
+
     public func count(_ sql: String) async throws -> Int {
         try await pool.query(PostgresQuery(sql: sql)).first!.decode("count")
     }

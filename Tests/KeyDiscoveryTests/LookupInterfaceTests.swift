@@ -148,9 +148,7 @@ struct LookupInterfaceTests {
                 port: \(world.world.httpsPort)
               allowPrivateAddresses: true
             """.write(to: config, atomically: true, encoding: .utf8)
-        return try await ChildProcess.runBuilt("platformctl", arguments + ["--config", config.path], environment: [
-            "PALISADE_DATABASE_URL": world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@"), "USER": "operator-test",
-        ])
+        return try await world.db.platformctl(arguments + ["--config", config.path])
     }
 
     @Test("platformctl keys lookup: exit 0 found, 7 none, 8 failed; --forget; import-discovered records the source")

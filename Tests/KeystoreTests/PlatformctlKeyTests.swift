@@ -6,9 +6,7 @@ import Testing
 @Suite("platformctl keys")
 struct PlatformctlKeyTests {
     func platformctl(_ arguments: [String], _ world: KeystoreWorld) async throws -> (status: Int32, output: String) {
-        try await ChildProcess.runBuilt("platformctl", arguments, environment: [
-            "PALISADE_DATABASE_URL": world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@"), "USER": "operator-test",
-        ])
+        try await world.db.platformctl(arguments)
     }
 
     @Test("import, list, bind, show, unbind and delete; a refusal exits 5 with its code")

@@ -73,9 +73,7 @@ struct WKDOperationsTests {
     }
 
     func platformctl(_ arguments: [String], _ world: WKDWorld) async throws -> (status: Int32, output: String) {
-        try await ChildProcess.runBuilt("platformctl", arguments, environment: [
-            "PALISADE_DATABASE_URL": world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_admin@"), "USER": "operator-test",
-        ])
+        try await world.db.platformctl(arguments)
     }
 
     @Test("platformctl wkd enable, disable, export and reconcile")

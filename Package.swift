@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // Already built for Hummingbird; the WKD publisher serves on it directly.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The WKD publisher's own HTTPS listener (certificates chosen by SNI), as Hummingbird's TLS uses.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries, reached only through the thin wrappers in Core and the later network/OpenPGP libraries.
@@ -160,11 +162,13 @@ let package = Package(
             dependencies: [
                 "Core", "OpenPGP",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

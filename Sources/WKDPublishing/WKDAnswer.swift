@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the publisher answers to one request, decided from the method, the Host header, the path and
-/// `If-None-Match` alone (the transport writes it; see `WKDServer`).
+/// `If-None-Match` alone (the transport writes it; see `WKDHTTPHandler`).
 ///
 /// A served key: 200 with the binary certificate, a strong `ETag` (304 for a matching `If-None-Match`),
 /// `Access-Control-Allow-Origin: *` (browser clients need it), HEAD like GET without the body. A served
@@ -16,16 +16,17 @@ enum WKDAnswer: Equatable {
     case methodNotAllowed
     case unavailable
 
-    static func decide(method: String, host: String?, path: String, ifNoneMatch: String?, content: WKDContent) -> WKDAnswer {
-        guard method == "GET" || method == "HEAD" else { return .methodNotAllowed }
+    static func decide(method: WKDRequestHead.Method, request: WKDRequest?, ifNoneMatch: () -> String?, content: WKDContent) -> WKDAnswer {
+        guard method != .other else { return .methodNotAllowed }
         guard content.isLoaded else { return .unavailable }
-        guard let host, let wanted = WKDRequest(host: host, path: path) else { return .notFound }
-        switch wanted {
+        switch request {
+        case nil:
+            return .notFound
         case .policy(let domain):
             return content.lookup(domain: domain, hash: nil).served ? .policy : .notFound
         case .key(let domain, let hash):
             guard let entry = content.lookup(domain: domain, hash: hash).entry else { return .notFound }
-            if let ifNoneMatch, matches(ifNoneMatch, entry.etag) { return .notModified(entry) }
+            if let header = ifNoneMatch(), matches(header, entry.etag) { return .notModified(entry) }
             return .key(entry)
         }
     }

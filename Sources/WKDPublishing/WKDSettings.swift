@@ -9,6 +9,24 @@ public enum WKDSettings {
     public static let listenPort = ConfigSetting.int(
         "wkd.http.port", default: 8464, "TCP port of the plain-HTTP listener (0: any free port, logged at start).", range: 0...65535
     )
+    public static let httpsCertificates = ConfigSetting.string(
+        "wkd.https.certificates", default: "",
+        "Directory of certificates in certbot's layout (live/<name>/fullchain.pem and privkey.pem) for the HTTPS listener, which serves each host with the certificate whose subjectAltName names it (SNI). Empty: no HTTPS listener."
+    )
+    public static let httpsHost = ConfigSetting.string(
+        "wkd.https.host", default: "127.0.0.1",
+        "Address the HTTPS listener binds (0.0.0.0 or :: to serve the Internet directly)."
+    )
+    public static let httpsPort = ConfigSetting.int(
+        "wkd.https.port", default: 8465,
+        "TCP port of the HTTPS listener (443 to serve clients directly: the unit then needs CAP_NET_BIND_SERVICE, see README.md; 0: any free port, logged at start).",
+        range: 0...65535
+    )
+    public static let httpsReloadInterval = ConfigSetting.duration(
+        "wkd.https.reloadInterval", default: .seconds(300),
+        "How often the certificates directory is read again (also on SIGHUP: `systemctl reload palisade-wkd`, e.g. from certbot's deploy hook).",
+        range: .seconds(5)...Duration.seconds(86_400)
+    )
     public static let workers = ConfigSetting.int(
         "wkd.workers", default: 4, "wkd.refresh jobs handled at once.", range: 1...64
     )
@@ -23,7 +41,9 @@ public enum WKDSettings {
         range: .seconds(10)...Duration.seconds(86_400)
     )
 
-    public static let all: [any AnyConfigSetting] = [listenHost, listenPort, workers, reconcileInterval, reloadInterval]
+    public static let all: [any AnyConfigSetting] = [
+        listenHost, listenPort, httpsCertificates, httpsHost, httpsPort, httpsReloadInterval, workers, reconcileInterval, reloadInterval,
+    ]
 }
 
 /// The jobs the publisher handles: `wkd.refresh {address}` (Core's `WKDRefreshJob`) and the periodic

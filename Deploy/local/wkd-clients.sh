@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Real WKD clients against a publisher on this machine: GnuPG (gpg --locate-keys through dirmngr) and
-# Sequoia (sq wkd get) fetch each ADDRESS over HTTPS on 127.0.0.2:443 from an nginx with a certificate of
-# the test world's CA, which either proxies to a running palisade-wkd (--upstream HOST:PORT, the
-# TLS-terminating proxy of README.md) or serves a static export (--root DIR). The clients run in a private
-# mount namespace whose /etc/hosts (the only source of host names there) sends the address's domain (and, for the advanced method, its
-# openpgpkey host) to 127.0.0.2 and whose CA bundle trusts the test CA; nothing outside changes.
+# Sequoia (sq wkd get) fetch each ADDRESS over HTTPS on port 443, either from an nginx on 127.0.0.2 with a
+# certificate of the test world's CA, which proxies to a running palisade-wkd (--upstream HOST:PORT, the
+# TLS-terminating proxy of README.md) or serves a static export (--root DIR), or from a publisher's own
+# HTTPS listener already on IP:443 with certificates of that CA (--server IP). The clients run in a
+# private mount namespace whose /etc/hosts (the only source of host names there) sends the address's
+# domain (and, for the advanced method, its openpgpkey host) to that address and whose CA bundle trusts
+# the test CA; nothing outside changes.
 #
-#   wkd-clients.sh WORKDIR CA.pem CA.key (--upstream HOST:PORT | --root DIR) (advanced|direct) ADDRESS...
+#   wkd-clients.sh WORKDIR CA.pem CA.key (--upstream HOST:PORT | --root DIR | --server IP) (advanced|direct) ADDRESS...
 #
 # For each ADDRESS it writes WORKDIR/gpg-ADDRESS.pgp and WORKDIR/sq-ADDRESS.pgp: what each client fetched
 # (empty when it found nothing), and their logs beside them. Needs root (port 443, mount namespaces).
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
-usage() { echo "usage: wkd-clients.sh WORKDIR CA.pem CA.key (--upstream HOST:PORT | --root DIR) (advanced|direct) ADDRESS..." >&2; exit 64; }
+usage() { echo "usage: wkd-clients.sh WORKDIR CA.pem CA.key (--upstream HOST:PORT | --root DIR | --server IP) (advanced|direct) ADDRESS..." >&2; exit 64; }
 [ $# -ge 7 ] || usage
 work=$1 ca=$2 ca_key=$3 mode=$4 target=$5 method=$6
 shift 6
 [ "$(id -u)" = 0 ] || { echo "wkd-clients.sh: needs root (nginx on 127.0.0.2:443, a private mount namespace); CI runs as root" >&2; exit 77; }
-case "$mode" in --upstream|--root) ;; *) usage ;; esac
+case "$mode" in --upstream|--root|--server) ;; *) usage ;; esac
 case "$method" in advanced|direct) ;; *) usage ;; esac
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
@@ -31,20 +33,24 @@ done
 mapfile -t names < <(printf '%s\n' "${names[@]}" | sort -u)
 sans=$(printf 'DNS:%s,' "${names[@]}"); sans=${sans%,}
 
-# A certificate for those names from the test CA.
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/wkd.key" -out "$work/wkd.csr" \
-    -subj "/CN=${names[0]}" -addext "subjectAltName=$sans" 2>/dev/null
-openssl x509 -req -in "$work/wkd.csr" -CA "$ca" -CAkey "$ca_key" -CAcreateserial -days 2 -copy_extensions copy \
-    -out "$work/wkd.pem" 2>/dev/null
-
-# nginx on 127.0.0.2:443: the TLS-terminating proxy of the README, or the static export.
-mkdir -p "$work/nginx/tmp"
-if [ "$mode" = --upstream ]; then
-    location="location /.well-known/openpgpkey/ { proxy_pass http://$target; proxy_set_header Host \$host; proxy_http_version 1.1; }"
+server_ip=127.0.0.2
+if [ "$mode" = --server ]; then
+    server_ip=$target
 else
-    location="root $target/\$host; location /.well-known/openpgpkey/ { default_type application/octet-stream; add_header Access-Control-Allow-Origin * always; }"
-fi
-cat > "$work/nginx/nginx.conf" <<EOF
+    # A certificate for those names from the test CA.
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/wkd.key" -out "$work/wkd.csr" \
+        -subj "/CN=${names[0]}" -addext "subjectAltName=$sans" 2>/dev/null
+    openssl x509 -req -in "$work/wkd.csr" -CA "$ca" -CAkey "$ca_key" -CAcreateserial -days 2 -copy_extensions copy \
+        -out "$work/wkd.pem" 2>/dev/null
+
+    # nginx on 127.0.0.2:443: the TLS-terminating proxy of the README, or the static export.
+    mkdir -p "$work/nginx/tmp"
+    if [ "$mode" = --upstream ]; then
+        location="location /.well-known/openpgpkey/ { proxy_pass http://$target; proxy_set_header Host \$host; proxy_http_version 1.1; }"
+    else
+        location="root $target/\$host; location /.well-known/openpgpkey/ { default_type application/octet-stream; add_header Access-Control-Allow-Origin * always; }"
+    fi
+    cat > "$work/nginx/nginx.conf" <<EOF
 worker_processes 1;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
@@ -67,20 +73,21 @@ http {
     }
 }
 EOF
-nginx -q -t -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/error.log"
-# In the foreground as our child, so that it is gone (and 127.0.0.2:443 free) when this script is.
-nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/error.log" -g "daemon off;" &
-nginx_pid=$!
-stop_nginx() { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
-trap stop_nginx EXIT
-for _ in $(seq 1 100); do [ -s "$work/nginx/nginx.pid" ] && break; sleep 0.05; done
+    nginx -q -t -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/error.log"
+    # In the foreground as our child, so that it is gone (and 127.0.0.2:443 free) when this script is.
+    nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -e "$work/nginx/error.log" -g "daemon off;" &
+    nginx_pid=$!
+    stop_nginx() { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
+    trap stop_nginx EXIT
+    for _ in $(seq 1 100); do [ -s "$work/nginx/nginx.pid" ] && break; sleep 0.05; done
+fi
 
 # The clients' view: hosts and a CA bundle with the test CA.
 {
     echo "127.0.0.1 localhost"
     for address in "$@"; do
         domain=${address##*@}
-        if [ "$method" = advanced ]; then echo "127.0.0.2 openpgpkey.$domain $domain"; else echo "127.0.0.2 $domain"; fi
+        if [ "$method" = advanced ]; then echo "$server_ip openpgpkey.$domain $domain"; else echo "$server_ip $domain"; fi
     done
 } > "$work/hosts"
 cat /etc/ssl/certs/ca-certificates.crt "$ca" > "$work/ca-bundle.crt"

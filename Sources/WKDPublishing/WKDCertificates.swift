@@ -103,7 +103,7 @@ public final class WKDCertificates: Sendable {
         var fresh = State()
         fresh.byDirectory = next
         // The certificate that expires last wins a name several serve.
-        for (_, loaded) in next.sorted(by: { $0.value.notValidAfter < $1.value.notValidAfter }) {
+        for (_, loaded) in next.sorted(by: { ($0.value.notValidAfter, $0.key) < ($1.value.notValidAfter, $1.key) }) {
             for name in loaded.names {
                 if name.hasPrefix("*.") { fresh.wildcard[String(name.dropFirst(2))] = loaded.context } else { fresh.exact[name] = loaded.context }
             }

@@ -8,8 +8,9 @@ import Testing
 import WKDPublishing
 
 /// Real clients: GnuPG and Sequoia fetch our users' keys over HTTPS (Deploy/local/wkd-clients.sh: nginx with
-/// the test CA on 127.0.0.2:443 in front of the publisher, or serving its static export; the clients in a
-/// mount namespace with their own hosts file and CA bundle). One at a time: they share 127.0.0.2:443.
+/// the test CA on 127.0.0.2:443 in front of the publisher or serving its static export, or the publisher's
+/// own HTTPS listener on 127.0.0.3:443; the clients in a mount namespace with their own hosts file and CA
+/// bundle). One at a time: they share port 443.
 @Suite("WKD with gpg and sq", .serialized)
 struct WKDClientTests {
     static let published = ["ada@example.org", "Ada.Lovelace@example.org", "analyst@example.org"]
@@ -73,6 +74,30 @@ struct WKDClientTests {
                 let fetched = try await clients(["--upstream", "127.0.0.1:\(client.base.port!)"], method: method, Self.published + ["nobody@example.org"])
                 expectEachOwnUserID(fetched, world)
                 expectMethod(fetched, method)
+                #expect(fetched["gpg nobody@example.org"] == [] && fetched["sq nobody@example.org"] == [])
+            }
+        }
+    }
+
+    @Test("Straight from the publisher's own HTTPS listener on 127.0.0.3:443, its certificate chosen by SNI: the same")
+    func fromTheHTTPSListener() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        try await world.refreshAll()
+        let content = WKDContent()
+        try await content.reloadAll(from: world.wkdPool)
+        let certbot = try WKDHTTPSTests.CertbotDirectory.make()
+        defer { certbot.close() }
+        try await certbot.issue("example.org", for: ["example.org", "openpgpkey.example.org"])
+        let certificates = WKDCertificates(directory: certbot.root.path, logger: world.db.logger)
+        #expect(certificates.reload().failed.isEmpty)
+        try await HTTPTestClient.serving(token: nil, logger: world.db.logger, { onListening in
+            WKDApplication.httpsServer(content: content, certificates: certificates, host: "127.0.0.3", port: 443, logger: world.db.logger,
+                                       onListening: onListening)
+        }) { _ in
+            for method in ["advanced", "direct"] {
+                let fetched = try await clients(["--server", "127.0.0.3"], method: method, Self.published + ["nobody@example.org"])
+                expectEachOwnUserID(fetched, world)
                 #expect(fetched["gpg nobody@example.org"] == [] && fetched["sq nobody@example.org"] == [])
             }
         }

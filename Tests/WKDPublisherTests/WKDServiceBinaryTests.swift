@@ -1,0 +1,62 @@
+import CoreTestSupport
+import Foundation
+import Testing
+import WKDPublishing
+
+/// The `palisade-wkd` executable itself: its HTTPS start-up and SIGHUP, as systemd and certbot's deploy
+/// hook drive them.
+@Suite("palisade-wkd executable")
+struct WKDServiceBinaryTests {
+    @Test("HTTPS without a usable certificate stops start-up with status 78 and names the setting")
+    func noCertificate() async throws {
+        let certbot = try WKDHTTPSTests.CertbotDirectory.make()
+        defer { certbot.close() }
+        let result = try await ChildProcess.runBuilt("palisade-wkd", ["--wkd-https-certificates", certbot.root.path])
+        #expect(result.status == 78, "\(result.output)")
+        #expect(result.output.contains("wkd.https.certificates"), "\(result.output)")
+    }
+
+    @Test("SIGHUP takes up a renewed certificate without a restart; SIGTERM ends the service")
+    func hangup() async throws {
+        let world = try await WKDWorld.make()
+        defer { world.close() }
+        let certbot = try WKDHTTPSTests.CertbotDirectory.make()
+        defer { certbot.close() }
+        let first = try await certbot.issue("example.org", for: ["example.org"])
+        let log = certbot.root.appendingPathComponent("service.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
+        let process = Process()
+        process.executableURL = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/palisade-wkd")
+        process.arguments = ["--wkd-http-port", "0", "--wkd-https-port", "0", "--wkd-https-certificates", certbot.root.path]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") }
+        environment["PALISADE_DATABASE_URL"] = world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_wkd@")
+        process.environment = environment
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var port: Int?
+        try await world.db.eventually("palisade-wkd listens over HTTPS") {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            port = text.split(separator: "\n").first { $0.contains("listening") && $0.contains("http.tls=true") }
+                .flatMap { $0.split(separator: " ").first { $0.hasPrefix("http.port=") } }.flatMap { Int($0.dropFirst("http.port=".count)) }
+            return port != nil || !process.isRunning
+        }
+        let https = try #require(port, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        #expect(try await WKDHTTPSTests.presented(https, serverName: "example.org") == first)
+
+        let renewed = try await certbot.issue("example.org", for: ["example.org"])
+        kill(process.processIdentifier, SIGHUP)
+        try await world.db.eventually("the renewed certificate is served") {
+            try await WKDHTTPSTests.presented(https, serverName: "example.org") == renewed || !process.isRunning
+        }
+        #expect(process.isRunning)
+        kill(process.processIdentifier, SIGTERM)
+        await ChildProcess.waitForExit(process)
+        #expect(process.terminationStatus == 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+    }
+}

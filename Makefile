@@ -124,6 +124,7 @@ bench-aliases: deps
 # libFuzzer with the address sanitizer: FUZZ_SECONDS per target (default 60).
 fuzz:
 	Fuzz/run.sh openpgp $${FUZZ_SECONDS:-60}
+	Fuzz/run.sh wkd-request $${FUZZ_SECONDS:-60}
 
 clean:
 	$(PG) destroy $(LOCAL)/pg || true

@@ -250,6 +250,13 @@ let package = Package(
             path: "Fuzz/OpenPGPFuzzer",
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
+        .executableTarget(
+            name: "WKDRequestFuzzer",
+            dependencies: ["WKDPublishing", "CPalisadeShims"],
+            path: "Fuzz/WKDRequestFuzzer",
+            exclude: ["Seeds"],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+        ),
         .target(
             name: "CoreTestSupport",
             dependencies: [

@@ -36,6 +36,11 @@ public final class WKDCertificates: Sendable {
         public var serving: [String: [String]]
         /// `live/<name>` directories that did not load this time, with the reason.
         public var failed: [String: String]
+
+        public init(serving: [String: [String]], failed: [String: String]) {
+            self.serving = serving
+            self.failed = failed
+        }
     }
 
     public let directory: String

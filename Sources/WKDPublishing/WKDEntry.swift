@@ -5,8 +5,9 @@ import OpenPGP
 
 /// What the WKD serves for one address: the certificate minimised to the address's User ID, under the
 /// draft's hash of the local part (and, for a non-ASCII local part, the hash clients compute when they
-/// lower-case every letter), with a strong ETag.
-public struct WKDEntry: Sendable, Equatable {
+/// lower-case every letter), with a strong ETag. A class: every request hands one around, and a reference
+/// is one retain where a struct of these fields is a dozen.
+public final class WKDEntry: Sendable, Equatable {
     /// `EmailAddress.canonical`.
     public let address: String
     /// A-label, lower case.
@@ -45,7 +46,7 @@ public struct WKDEntry: Sendable, Equatable {
     }
 
     /// The entry for `address` (as written) serving `body`.
-    public init(address: EmailAddress, fingerprint: Fingerprint, body: [UInt8]) {
+    public convenience init(address: EmailAddress, fingerprint: Fingerprint, body: [UInt8]) {
         let hash = WKDHash.hash(localPart: address.localPart)
         let unicode = WKDHash.hashLowercasingAll(localPart: address.localPart)
         self.init(address: address.canonical, domain: address.domain.ascii, hash: hash, unicodeHash: unicode == hash ? nil : unicode,

@@ -9,7 +9,7 @@ public enum WKDRequest: Equatable, Sendable {
     /// The policy file of `domain`.
     case policy(domain: String)
 
-    static let prefix = "/.well-known/openpgpkey/"
+    static let prefix: StaticString = "/.well-known/openpgpkey/"
     static let advancedHostPrefix = "openpgpkey."
 
     /// Whether `byte` is a letter of z-base-32 ("ybndrfg8ejkmcpqxot1uwisza345h769": a–z but l and v, 1 and 3–9).
@@ -37,11 +37,12 @@ public enum WKDRequest: Equatable, Sendable {
     /// The same, read from the request's bytes: a request by the plain forms clients send (lower-case
     /// ASCII names, the hash as it is) makes no string but the domain and the hash it looks up.
     init?(host: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer) {
-        guard path.starts(with: Self.prefix.utf8), let host = Self.domain(Self.hostName(host)) else { return nil }
+        guard path.count >= Self.prefix.utf8CodeUnitCount, WKDRequestHead.equals(path, 0..<Self.prefix.utf8CodeUnitCount, Self.prefix),
+              let host = Self.domain(Self.hostName(host)) else { return nil }
         // The segments after the prefix: at most three (kept in a fixed-size tuple, not an array).
         var segments = (0..<0, 0..<0, 0..<0)
         var count = 0
-        var start = Self.prefix.utf8.count
+        var start = Self.prefix.utf8CodeUnitCount
         while true {
             let end = path[start...].firstIndex(of: UInt8(ascii: "/")) ?? path.count
             switch count {

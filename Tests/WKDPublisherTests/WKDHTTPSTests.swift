@@ -105,7 +105,7 @@ struct WKDHTTPSTests {
             #expect(try WKDWorld.userIDs(advanced.body) == ["Other <analyst@example.org>"])
             let direct = try await Self.fetch(port, host: "ada.example", "/.well-known/openpgpkey/hu/\(try WKDWorld.hash("ada@ada.example"))")
             #expect(direct.status == "200")
-            #expect(try WKDWorld.userIDs(direct.body) == ["Test <ada@ada.example>"])
+            #expect(try WKDWorld.userIDs(direct.body) == ["Other <ada@ada.example>"])
             #expect(try await Self.fetch(port, host: "example.org", "/healthz").status == "404")
             #expect(try await Self.fetch(port, host: "unknown.example", "/.well-known/openpgpkey/policy").status == "000")
         }
@@ -162,7 +162,8 @@ struct WKDHTTPSTests {
         try await certbot.issue("z-old", for: ["openpgpkey.example.org"], days: 1)
         certificates.reload()
         try await serving(world, certificates) { port in
-            #expect(try await Self.presented(port, serverName: "openpgpkey.example.org") == later)
+            let presented = try await Self.presented(port, serverName: "openpgpkey.example.org")
+            #expect(presented == later)
         }
     }
 }

@@ -24,7 +24,7 @@ struct WKDServiceBinaryTests {
         defer { certbot.close() }
         let first = try await certbot.issue("example.org", for: ["example.org"])
         let log = certbot.root.appendingPathComponent("service.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         defer { try? output.close() }
         let process = Process()

@@ -326,6 +326,8 @@ let package = Package(
             dependencies: [
                 "WKDPublishing", "Core", "OpenPGP", "Aliases", "Keystore", "HTTPService", "CoreTestSupport", "platformctl", "palisade-wkd",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

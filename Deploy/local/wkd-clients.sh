@@ -87,7 +87,11 @@ fi
     echo "127.0.0.1 localhost"
     for address in "$@"; do
         domain=${address##*@}
-        if [ "$method" = advanced ]; then echo "$server_ip openpgpkey.$domain $domain"; else echo "$server_ip $domain"; fi
+        # Advanced against the publisher itself: only the openpgpkey host exists, so a client cannot fall back to
+        # the direct method unseen (there is no nginx log to tell).
+        if [ "$method" = direct ]; then echo "$server_ip $domain"
+        elif [ "$mode" = --server ]; then echo "$server_ip openpgpkey.$domain"
+        else echo "$server_ip openpgpkey.$domain $domain"; fi
     done
 } > "$work/hosts"
 cat /etc/ssl/certs/ca-certificates.crt "$ca" > "$work/ca-bundle.crt"

@@ -17,7 +17,7 @@ public enum WKDApplication {
     /// The HTTPS listener: WKD alone, with the certificate the client's SNI names.
     public static func httpsServer(content: WKDContent, certificates: WKDCertificates, host: String, port: Int, logger: Logger,
                                    onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> WKDServer {
-        WKDServer(host: host, port: port, content: content, certificates: certificates, healthy: { true }, logger: logger, onListening: onListening)
+        WKDServer(host: host, port: port, content: content, certificates: certificates, healthy: nil, logger: logger, onListening: onListening)
     }
 
     /// The handlers of the publisher's job queue (`wkd`).

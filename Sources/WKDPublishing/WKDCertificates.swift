@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOSSL
+import OpenPGP
 import Synchronization
 
 /// The HTTPS listener's certificates, for WKD as a service: customers point `openpgpkey.<their domain>`
@@ -17,7 +18,8 @@ import Synchronization
 public final class WKDCertificates: Sendable {
     /// One `live/<name>/`, loaded.
     struct Loaded {
-        var files: [UInt8]
+        /// SHA-256 of both files, to see whether they changed (the key's bytes are not kept).
+        var digest: [UInt8]
         var context: NIOSSLContext
         var names: [String]
         var notValidAfter: Date
@@ -25,9 +27,9 @@ public final class WKDCertificates: Sendable {
 
     struct State {
         var byDirectory: [String: Loaded] = [:]
-        var exact: [String: NIOSSLContext] = [:]
+        var exact: [String: Loaded] = [:]
         /// "example.org" for `*.example.org`.
-        var wildcard: [String: NIOSSLContext] = [:]
+        var wildcard: [String: Loaded] = [:]
     }
 
     /// What a reload found.
@@ -46,6 +48,8 @@ public final class WKDCertificates: Sendable {
     public let directory: String
     let logger: Logger
     private let state = Mutex(State())
+    /// Held for a whole reload, so that two never interleave.
+    private let reloading = Mutex(())
 
     public init(directory: String, logger: Logger) {
         self.directory = directory
@@ -53,22 +57,38 @@ public final class WKDCertificates: Sendable {
     }
 
     /// The context for a handshake that asked for `serverName` (nil without SNI: none, the handshake is
-    /// refused, since no certificate is right for every customer).
-    func context(serverName: String?) -> NIOSSLContext? {
+    /// refused, since no certificate is right for every customer). A certificate for the exact name wins
+    /// over a wildcard unless it has expired and the wildcard has not.
+    func context(serverName: String?, now: Date = Date()) -> NIOSSLContext? {
         guard var name = serverName?.lowercased() else { return nil }
         if name.hasSuffix(".") { name.removeLast() }
-        return state.withLock { state in
-            if let context = state.exact[name] { return context }
-            guard let dot = name.firstIndex(of: ".") else { return nil }
-            return state.wildcard[String(name[name.index(after: dot)...])]
+        let (exact, wildcard) = state.withLock { state in
+            (state.exact[name], name.firstIndex(of: ".").flatMap { state.wildcard[String(name[name.index(after: $0)...])] })
         }
+        if let exact, let wildcard, exact.notValidAfter < now, wildcard.notValidAfter >= now { return wildcard.context }
+        return (exact ?? wildcard)?.context
     }
 
     /// Reads `live/` again (see the type's comment); logs what changed and what failed.
     @discardableResult
     public func reload() -> Report {
+        reloading.withLock { _ in reloadLocked() }
+    }
+
+    private func reloadLocked() -> Report {
         let live = URL(fileURLWithPath: directory).appendingPathComponent("live")
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: live.path)) ?? []).sorted()
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: live.path).sorted()
+        } catch {
+            // An unreadable directory (permissions, a mount not there yet) says nothing about the certificates: keep them.
+            logger.error("https certificates directory unreadable; the loaded certificates stay", metadata: [
+                "tls.directory": "\(live.path)", "error": "\(error)",
+            ])
+            let serving = state.withLock { $0.byDirectory.mapValues(\.names) }
+            WKDCertificateMetrics.failed.record(1)
+            return Report(serving: serving, failed: ["live": "\(live.path) cannot be read: \(error)"])
+        }
         var failed: [String: String] = [:]
         var previous = state.withLock { $0.byDirectory }
         var next: [String: Loaded] = [:]
@@ -79,12 +99,13 @@ public final class WKDCertificates: Sendable {
             do {
                 let chain = try Self.read(folder.appendingPathComponent("fullchain.pem"))
                 let key = try Self.read(folder.appendingPathComponent("privkey.pem"))
-                let files = chain + [0] + key
-                if let old = previous[name], old.files == files {
+                let digest = MessageDigest.sha256(chain + [0] + key)
+                if let old = previous[name], old.digest == digest {
                     next[name] = old
+                    previous[name] = nil
                     continue
                 }
-                let loaded = try Self.load(chain: chain, key: key, files: files)
+                let loaded = try Self.load(chain: chain, key: key, digest: digest)
                 next[name] = loaded
                 logger.info("https certificate loaded", metadata: [
                     "tls.certificate": "\(name)", "tls.names": "\(loaded.names.joined(separator: " "))",
@@ -110,15 +131,14 @@ public final class WKDCertificates: Sendable {
         // The certificate that expires last wins a name several serve.
         for (_, loaded) in next.sorted(by: { ($0.value.notValidAfter, $0.key) < ($1.value.notValidAfter, $1.key) }) {
             for name in loaded.names {
-                if name.hasPrefix("*.") { fresh.wildcard[String(name.dropFirst(2))] = loaded.context } else { fresh.exact[name] = loaded.context }
+                if name.hasPrefix("*.") { fresh.wildcard[String(name.dropFirst(2))] = loaded } else { fresh.exact[name] = loaded }
             }
         }
         state.withLock { $0 = fresh }
         WKDCertificateMetrics.loaded.record(next.count)
         WKDCertificateMetrics.failed.record(failed.count)
-        if let soonest = next.values.map(\.notValidAfter).min() {
-            WKDCertificateMetrics.earliestExpiry.record(soonest.timeIntervalSince1970)
-        }
+        // 0 (long past) when nothing is loaded, so that an expiry alert fires.
+        WKDCertificateMetrics.earliestExpiry.record(next.values.map(\.notValidAfter).min()?.timeIntervalSince1970 ?? 0)
         return Report(serving: next.mapValues(\.names), failed: failed)
     }
 
@@ -133,7 +153,7 @@ public final class WKDCertificates: Sendable {
         return Array(data)
     }
 
-    static func load(chain: [UInt8], key: [UInt8], files: [UInt8]) throws -> Loaded {
+    static func load(chain: [UInt8], key: [UInt8], digest: [UInt8]) throws -> Loaded {
         let certificates: [NIOSSLCertificate]
         do { certificates = try NIOSSLCertificate.fromPEMBytes(chain) } catch { throw CertificateError("fullchain.pem: not PEM certificates (\(error))") }
         guard let leaf = certificates.first else { throw CertificateError("fullchain.pem holds no certificate") }
@@ -153,7 +173,7 @@ public final class WKDCertificates: Sendable {
         do { context = try NIOSSLContext(configuration: configuration) } catch {
             throw CertificateError("privkey.pem and fullchain.pem do not make a TLS identity (is it the certificate's key?): \(error)")
         }
-        return Loaded(files: files, context: context, names: names, notValidAfter: Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter)))
+        return Loaded(digest: digest, context: context, names: names, notValidAfter: Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter)))
     }
 
     struct CertificateError: Error, CustomStringConvertible {

@@ -7,18 +7,24 @@ import Synchronization
 /// One connection's requests, read from its bytes (`WKDRequestHead`) and answered in order as they
 /// complete, pipelined ones too: a dictionary look-up, then the entry's prebuilt response head with the
 /// `Date` line, and its prebuilt body, written as they are (no header encoding, no copy of the body),
-/// flushed once per read. A refused request (400, 413, 431, 505) is answered and the connection closes.
-/// `/healthz` and `/metrics` are answered only on the plain-HTTP listener (`operational`).
-final class WKDHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// flushed once per read. A refused request (400, 413, 414, 431, 505) is answered, the sending side is
+/// shut and nothing more is read from the connection. A client that does not read its answers is not
+/// read from either: while the channel is not writable, requests wait unparsed and reading stops.
+/// `/healthz` and `/metrics` are answered only on the plain-HTTP listener (`health` set).
+final class WKDHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let content: WKDContent
     /// The last health check's result, on the listener that answers `/healthz` and `/metrics`; nil on the others.
     let health: HealthState?
-    /// Bytes of a request head not complete yet.
+    /// Bytes not answered yet: an incomplete head, or requests held while the client does not read.
     private var pending: ByteBuffer?
+    /// How many of `pending`'s bytes were searched for the end of a head without finding it.
+    private var scanned = 0
     private var closing = false
+    /// The version of the request being answered (HTTP/1.0 keeps a connection only when told so).
+    private var isHTTP10 = false
 
     init(content: WKDContent, health: HealthState?) {
         self.content = content
@@ -33,9 +39,20 @@ final class WKDHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             held.writeBuffer(&buffer)
             buffer = held
         }
+        process(&buffer, context: context)
+    }
+
+    /// Answers every complete request in `buffer` while the client reads its answers; keeps the rest.
+    private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
         while !closing, buffer.readableBytes > 0 {
+            guard context.channel.isWritable else {
+                // Answers are piling up unread: stop reading until they drain (channelWritabilityChanged).
+                setReading(false, context: context)
+                break
+            }
+            let scannedBefore = scanned
             let consumed: Int? = buffer.withUnsafeReadableBytes { bytes in
-                switch WKDRequestHead.parse(bytes) {
+                switch WKDRequestHead.parse(bytes, scanned: scannedBefore) {
                 case .incomplete:
                     return nil
                 case .request(let head, let length):
@@ -43,16 +60,22 @@ final class WKDHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     return length
                 case .refused(let refusal):
                     WKDMetrics.refused.increment()
-                    closing = true
-                    write(Self.refusalHead(refusal), body: nil, context: context)
+                    refuse(refusal, context: context)
                     return bytes.count
                 }
             }
             guard let consumed else {
-                pending = buffer
+                scanned = buffer.readableBytes
                 break
             }
+            scanned = 0
             buffer.moveReaderIndex(forwardBy: consumed)
+        }
+        // Only the unread bytes are kept (a fresh, small buffer), never what was answered before them.
+        if !closing, buffer.readableBytes > 0 {
+            var rest = context.channel.allocator.buffer(capacity: buffer.readableBytes)
+            rest.writeBuffer(&buffer)
+            pending = rest
         }
     }
 
@@ -60,13 +83,54 @@ final class WKDHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.flush()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !closing {
+            if var held = pending {
+                pending = nil
+                process(&held, context: context)
+                context.flush()
+            }
+            if context.channel.isWritable { setReading(true, context: context) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func setReading(_ on: Bool, context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
+        if on { context.read() }
+    }
+
+    /// Ends the connection once the last answer is written: the sending side first, so that bytes the
+    /// client still sends (read and ignored until it closes, or the idle timeout) never make the kernel
+    /// reset the connection before the client has read the answer.
+    static func close(afterWriting write: EventLoopFuture<Void>, _ channel: any Channel) {
+        write.whenComplete { _ in
+            channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // An I/O or TLS error: nothing more can be said on this connection.
+        closing = true
+        pending = nil
         context.close(promise: nil)
+    }
+
+    /// The refusal, then the sending side shut: the client reads the answer, and whatever it still sends is
+    /// ignored until it closes (or the idle timeout does), so that no reset destroys the answer unread.
+    private func refuse(_ refusal: WKDRequestHead.Refusal, context: ChannelHandlerContext) {
+        closing = true
+        pending = nil
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        buffer.writeString("HTTP/1.1 \(refusal.statusLine)\r\nContent-Length: 0\r\nDate: ")
+        HTTPDate.write(into: &buffer)
+        buffer.writeStaticString("\r\nConnection: close\r\n\r\n")
+        Self.close(afterWriting: context.writeAndFlush(wrapOutboundOut(buffer)), context.channel)
     }
 
     func respond(to head: WKDRequestHead, in bytes: UnsafeRawBufferPointer, context: ChannelHandlerContext) {
         if !head.keepAlive { closing = true }
+        isHTTP10 = head.isHTTP10
         let path = UnsafeRawBufferPointer(rebasing: bytes[head.path])
         let isHead = head.method == .head
         if let health, WKDRequestHead.equals(bytes, head.path, "/healthz") || WKDRequestHead.equals(bytes, head.path, "/metrics") {
@@ -110,19 +174,20 @@ final class WKDHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         buffer.writeImmutableBuffer(head)
         buffer.writeStaticString("Date: ")
         HTTPDate.write(into: &buffer)
-        if closing { buffer.writeStaticString("\r\nConnection: close\r\n\r\n") } else { buffer.writeStaticString("\r\n\r\n") }
+        if closing {
+            buffer.writeStaticString("\r\nConnection: close\r\n\r\n")
+        } else if isHTTP10 {
+            buffer.writeStaticString("\r\nConnection: keep-alive\r\n\r\n")
+        } else {
+            buffer.writeStaticString("\r\n\r\n")
+        }
         guard closing else {
             context.write(wrapOutboundOut(buffer), promise: nil)
             if let body { context.write(wrapOutboundOut(body), promise: nil) }
             return
         }
         if body != nil { context.write(wrapOutboundOut(buffer), promise: nil) }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(body ?? buffer)).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    static func refusalHead(_ refusal: WKDRequestHead.Refusal) -> ByteBuffer {
-        ByteBuffer(string: "HTTP/1.1 \(refusal.statusLine)\r\nContent-Length: 0\r\n")
+        Self.close(afterWriting: context.writeAndFlush(wrapOutboundOut(body ?? buffer)), context.channel)
     }
 
     static let policyHead = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nAccess-Control-Allow-Origin: *\r\nCache-Control: public, max-age=3600\r\nContent-Length: 0\r\n")

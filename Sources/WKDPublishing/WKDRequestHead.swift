@@ -5,9 +5,10 @@
 ///
 /// The publisher accepts no request bodies: a `Content-Length` other than 0 or any `Transfer-Encoding` is
 /// refused (413), so no body can be mistaken for the next request. Heads longer than `maximumSize` or with
-/// more than `maximumFields` fields are refused (431); anything malformed is 400 — an HTTP/1.1 request
-/// without exactly one Host (RFC 9112 §3.2), whitespace before a field's colon (§5.1), a folded line
-/// (§5.2), control characters, a version other than HTTP/1.0 or 1.1 (505 for a well-formed other one).
+/// more than `maximumFields` fields are refused (431; 414 when the request line alone is that long);
+/// anything malformed is 400 — an HTTP/1.1 request without exactly one Host (RFC 9112 §3.2), whitespace
+/// before a field's colon (§5.1), a folded line (§5.2), control characters, a malformed version (505 for
+/// a well-formed one other than 1.x; 1.2 and later minor versions are read as 1.1).
 struct WKDRequestHead: Equatable {
     enum Method: Equatable { case get, head, other }
 
@@ -18,6 +19,8 @@ struct WKDRequestHead: Equatable {
     var host: Range<Int>?
     var ifNoneMatch: Range<Int>?
     var keepAlive: Bool
+    /// HTTP/1.0: a kept connection is said so in the answer (`Connection: keep-alive`).
+    var isHTTP10: Bool
 
     static let maximumSize = 8_192
     static let maximumFields = 64
@@ -29,6 +32,8 @@ struct WKDRequestHead: Equatable {
         case bodyNotAccepted
         /// 431: head or field count over the limits.
         case tooLarge
+        /// 414: the request line alone is over the limit.
+        case uriTooLong
         /// 505: a well-formed version other than 1.0 and 1.1.
         case versionNotSupported
 
@@ -37,6 +42,7 @@ struct WKDRequestHead: Equatable {
             case .badRequest: "400 Bad Request"
             case .bodyNotAccepted: "413 Content Too Large"
             case .tooLarge: "431 Request Header Fields Too Large"
+            case .uriTooLong: "414 URI Too Long"
             case .versionNotSupported: "505 HTTP Version Not Supported"
             }
         }
@@ -51,14 +57,15 @@ struct WKDRequestHead: Equatable {
     }
 
     /// Reads the head at the start of `bytes`. Empty lines before it are skipped (RFC 9112 §2.2); a bare LF
-    /// ends a line as CRLF does.
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+    /// ends a line as CRLF does. `scanned`: how many of these bytes an earlier call saw without finding the
+    /// head's end (it was `.incomplete`), so that a head arriving a byte at a time is not searched again from its start.
+    static func parse(_ bytes: UnsafeRawBufferPointer, scanned: Int = 0) -> Outcome {
         var start = 0
         while start < bytes.count, bytes[start] == cr || bytes[start] == lf { start += 1 }
         if start >= bytes.count { return start > maximumSize ? .refused(.tooLarge) : .incomplete }
         // The end of the head: an empty line.
         var end: Int?
-        var index = start
+        var index = max(start, scanned - 2)
         while index < bytes.count, index - start < maximumSize {
             if bytes[index] == lf {
                 if index + 1 < bytes.count, bytes[index + 1] == lf { end = index + 2; break }
@@ -66,7 +73,11 @@ struct WKDRequestHead: Equatable {
             }
             index += 1
         }
-        guard let end else { return bytes.count - start >= maximumSize ? .refused(.tooLarge) : .incomplete }
+        guard let end else {
+            guard bytes.count - start >= maximumSize else { return .incomplete }
+            let lineEnds = bytes[start..<(start + maximumSize)].contains(lf)
+            return .refused(lineEnds ? .tooLarge : .uriTooLong)
+        }
         switch parseLines(bytes, from: start, to: end) {
         case .success(let head): return .request(head, length: end)
         case .failure(let refusal): return .refused(refusal)
@@ -94,6 +105,9 @@ struct WKDRequestHead: Equatable {
             isHTTP11 = true
         } else if equals(bytes, version, "HTTP/1.0") {
             isHTTP11 = false
+        } else if version.count == 8, equals(bytes, version.lowerBound..<(version.lowerBound + 7), "HTTP/1."), isDigit(bytes[version.lowerBound + 7]) {
+            // A later 1.x is read as 1.1, the highest we speak (RFC 9110 §2.5).
+            isHTTP11 = true
         } else {
             let wellFormed = version.count == 8 && equals(bytes, version.lowerBound..<(version.lowerBound + 5), "HTTP/")
                 && isDigit(bytes[version.lowerBound + 5]) && bytes[version.lowerBound + 6] == UInt8(ascii: ".") && isDigit(bytes[version.lowerBound + 7])
@@ -155,9 +169,8 @@ struct WKDRequestHead: Equatable {
                     if equalsIgnoringCase(bytes, element, "keep-alive") { connectionKeepAlive = true }
                 }
             } else if equalsIgnoringCase(bytes, name, "content-length") {
-                guard !value.isEmpty, value.allSatisfy({ isDigit(bytes[$0]) || bytes[$0] == UInt8(ascii: ",") || bytes[$0] == space })
-                else { return .failure(.badRequest("Content-Length")) }
-                if value.contains(where: { bytes[$0] != UInt8(ascii: "0") && isDigit(bytes[$0]) }) { return .failure(.bodyNotAccepted) }
+                guard !value.isEmpty, value.allSatisfy({ isDigit(bytes[$0]) }) else { return .failure(.badRequest("Content-Length")) }
+                if value.contains(where: { bytes[$0] != UInt8(ascii: "0") }) { return .failure(.bodyNotAccepted) }
             } else if equalsIgnoringCase(bytes, name, "transfer-encoding") {
                 return .failure(.bodyNotAccepted)
             }
@@ -167,7 +180,7 @@ struct WKDRequestHead: Equatable {
         if !isHTTP11, hostCount > 1 { return .failure(.badRequest("several Host fields")) }
         let keepAlive = isHTTP11 ? !connectionClose : connectionKeepAlive && !connectionClose
         return .success(WKDRequestHead(method: method, path: pathStart..<pathEnd, host: authority ?? host,
-                                       ifNoneMatch: ifNoneMatch, keepAlive: keepAlive))
+                                       ifNoneMatch: ifNoneMatch, keepAlive: keepAlive, isHTTP10: !isHTTP11))
     }
 
     /// Where the line starting at `start` ends: its content (before CR LF or LF) and the next line.

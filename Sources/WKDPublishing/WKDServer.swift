@@ -20,7 +20,8 @@ public struct WKDServer: Service {
     let port: Int
     let content: WKDContent
     let certificates: WKDCertificates?
-    let healthy: @Sendable () async -> Bool
+    /// The health check behind `/healthz`; nil on the HTTPS listener, which answers neither it nor `/metrics`.
+    let healthy: (@Sendable () async -> Bool)?
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
@@ -28,7 +29,7 @@ public struct WKDServer: Service {
     static let idleTimeout = TimeAmount.seconds(60)
 
     public init(host: String, port: Int, content: WKDContent, certificates: WKDCertificates? = nil,
-                healthy: @escaping @Sendable () async -> Bool, logger: Logger,
+                healthy: (@Sendable () async -> Bool)?, logger: Logger,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.host = host
         self.port = port
@@ -42,7 +43,7 @@ public struct WKDServer: Service {
     public func run() async throws {
         let content = content
         let certificates = certificates
-        let health: HealthState? = certificates == nil ? HealthState() : nil
+        let health: HealthState? = healthy == nil ? nil : HealthState()
         let logger = logger
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
@@ -75,7 +76,7 @@ public struct WKDServer: Service {
         let bound = channel.localAddress?.port ?? port
         logger.info("listening", metadata: ["http.host": "\(host)", "http.port": "\(bound)", "http.tls": "\(certificates != nil)"])
         await withTaskGroup(of: Void.self) { group in
-            if let health {
+            if let health, let healthy {
                 group.addTask {
                     // The health check off the event loops, so that /healthz answers from the last result.
                     while !Task.isCancelled {

@@ -46,12 +46,14 @@ struct WKDHTTPSTests {
         }
     }
 
-    /// The SHA-256 fingerprint of the certificate the listener presents for `serverName` ("" when the
-    /// handshake fails).
+    /// The SHA-256 fingerprint of the certificate the listener presents for `serverName`: "" when the
+    /// connection was made but no certificate came, "unreachable" when none was made.
     static func presented(_ port: Int, serverName: String?) async throws -> String {
         let sni = serverName.map { "-servername \($0)" } ?? "-noservername"
         return try await ChildProcess.run("/bin/bash", ["-c", """
-            openssl s_client -connect 127.0.0.1:\(port) \(sni) </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null || true
+            out=$(openssl s_client -connect 127.0.0.1:\(port) \(sni) </dev/null 2>&1) || true
+            case "$out" in *CONNECTED*) ;; *) echo unreachable; exit 0 ;; esac
+            printf '%s\\n' "$out" | openssl x509 -noout -fingerprint -sha256 2>/dev/null || true
             """]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -108,6 +110,11 @@ struct WKDHTTPSTests {
             #expect(try WKDWorld.userIDs(direct.body) == ["Other <ada@ada.example>"])
             #expect(try await Self.fetch(port, host: "example.org", "/healthz").status == "404")
             #expect(try await Self.fetch(port, host: "unknown.example", "/.well-known/openpgpkey/policy").status == "000")
+            // Plain HTTP to the TLS port: closed at once, nothing said in clear text.
+            let (status, answer) = try await ChildProcess.runReportingStatus("/bin/bash", ["-c", """
+                exec 3<>/dev/tcp/127.0.0.1/\(port); printf 'GET / HTTP/1.1\\r\\nHost: example.org\\r\\n\\r\\n' >&3; timeout 5 cat <&3
+                """])
+            #expect(status == 0 && answer.isEmpty, "\(status): \(answer)")
         }
     }
 

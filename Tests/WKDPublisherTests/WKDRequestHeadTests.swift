@@ -57,7 +57,7 @@ struct WKDRequestHeadTests {
     func incomplete() {
         #expect(read("") == .incomplete)
         #expect(read("GET /p HTTP/1.1\r\nHost: x\r\n") == .incomplete)
-        #expect(read("GET /" + String(repeating: "a", count: WKDRequestHead.maximumSize)) == .refused(.tooLarge))
+        #expect(read("GET /p HTTP/1.1\r\nCookie: " + String(repeating: "a", count: WKDRequestHead.maximumSize)) == .refused(.tooLarge))
         #expect(read(String(repeating: "\r\n", count: WKDRequestHead.maximumSize)) == .refused(.tooLarge))
         let fields = (0...WKDRequestHead.maximumFields).map { "X-\($0): y\r\n" }.joined()
         #expect(read("GET /p HTTP/1.1\r\nHost: x\r\n\(fields)\r\n") == .refused(.tooLarge))
@@ -87,6 +87,19 @@ struct WKDRequestHeadTests {
         #expect(read("GET /p HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n") == .request(
             method: .get, path: "/p", host: "x", ifNoneMatch: nil, keepAlive: true, length: 47))
         #expect(read("GET /p HTTP/2.0\r\nHost: x\r\n\r\n") == .refused(.versionNotSupported))
+        #expect(read("GET /p HTTP/1.2\r\n\r\n") == .refused(.badRequest("no Host")))
+        #expect(read("GET /p HTTP/1.1\r\nHost: x\r\nContent-Length: 0, 0\r\n\r\n") == .refused(.badRequest("Content-Length")))
+        #expect(read("GET /" + String(repeating: "a", count: WKDRequestHead.maximumSize)) == .refused(.uriTooLong))
+    }
+
+    @Test("Searching on from where an incomplete head left off finds the same end as searching from the start")
+    func resumedSearch() {
+        let text = Array("\r\nGET /p HTTP/1.1\r\nHost: x\r\n\r\nGET".utf8)
+        let whole = WKDRequestHead.parse(text)
+        for cut in 0..<text.count {
+            guard case .incomplete = WKDRequestHead.parse(Array(text[..<cut])) else { continue }
+            #expect(text.withUnsafeBytes { WKDRequestHead.parse($0, scanned: cut) } == whole, "cut at \(cut)")
+        }
     }
 
     @Test("WKD paths: both methods, any case, ports and trailing dots, U-labels and percent-encoding; anything else is nothing")

@@ -244,15 +244,21 @@ let package = Package(
         ),
         // libFuzzer target (Fuzz/run.sh builds it with coverage instrumentation, ASan and -DFUZZING); a normal build
         // makes it a replayer of saved inputs.
+        .target(
+            name: "FuzzSupport",
+            dependencies: ["CPalisadeShims"],
+            path: "Fuzz/FuzzSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "OpenPGPFuzzer",
-            dependencies: ["OpenPGP", "Core", "CPalisadeShims"],
+            dependencies: ["OpenPGP", "Core", "FuzzSupport"],
             path: "Fuzz/OpenPGPFuzzer",
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
             name: "WKDRequestFuzzer",
-            dependencies: ["WKDPublishing", "CPalisadeShims"],
+            dependencies: ["WKDPublishing", "FuzzSupport"],
             path: "Fuzz/WKDRequestFuzzer",
             exclude: ["Seeds"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]

@@ -5,9 +5,8 @@
 //
 // Built normally (without FUZZING), it is a replayer: `OpenPGPFuzzer FILE…` runs each file through the
 // same entry point, so a crash found by the fuzzer becomes a regression test.
-import CPalisadeShims
 import Core
-import Foundation
+import FuzzSupport
 import OpenPGP
 
 /// One input through every stage; must never crash, hang or grow without bound.
@@ -46,29 +45,9 @@ func fuzzOne(_ bytes: [UInt8]) {
     }
 }
 
-func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    fuzzOne(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
-    return 0
-}
-
 @main
 struct Entry {
     static func main() {
-        #if FUZZING
-        // libFuzzer takes over: corpus directories and -flags come from the command line.
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzerTestOneInput(data, size) })
-        #else
-        let files = CommandLine.arguments.dropFirst()
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                FileHandle.standardError.write(Data("cannot read \(file)\n".utf8))
-                exit(1)
-            }
-            fuzzOne(Array(data))
-        }
-        print("replayed \(files.count) input(s) without a crash")
-        #endif
+        FuzzEntry.run(fuzzOne)
     }
 }

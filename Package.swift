@@ -20,12 +20,14 @@ let package = Package(
         .library(name: "Keystore", targets: ["Keystore"]),
         .library(name: "KeyDiscovery", targets: ["KeyDiscovery"]),
         .library(name: "WKDPublishing", targets: ["WKDPublishing"]),
+        .library(name: "VKSSync", targets: ["VKSSync"]),
         .library(name: "HTTPService", targets: ["HTTPService"]),
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
         .executable(name: "palisade-aliases", targets: ["palisade-aliases"]),
         .executable(name: "palisade-keystore", targets: ["palisade-keystore"]),
         .executable(name: "palisade-wkd", targets: ["palisade-wkd"]),
+        .executable(name: "palisade-vks-sync", targets: ["palisade-vks-sync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML", "CommandLineArguments"]),
@@ -170,6 +172,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The VKS sync worker: stored keys refreshed from the validating key server.
+        .target(
+            name: "VKSSync",
+            dependencies: [
+                "Core", "OpenPGP", "Keystore", "KeyDiscovery",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "palisade-vks-sync",
+            dependencies: [
+                "Core", "DNS", "HTTPFetch", "HTTPService", "KeyDiscovery", "VKSSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/VKSSync",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

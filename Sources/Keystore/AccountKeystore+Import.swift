@@ -139,7 +139,7 @@ extension AccountKeystore {
                             expires_at = \(Self.expiry(merged)), revoked_at = \(KeyRecord.revocationTime(merged.status(at: time))), updated_at = now()
             WHERE fingerprint = \(fingerprint.hex)
             """)
-        try await enqueueRefresh(addresses: try await boundAddresses(of: fingerprint, on: connection), on: connection)
+        try await enqueueRefresh(addresses: try await Self.boundAddresses(of: fingerprint, on: connection), on: connection)
         try await JobQueue.enqueue(VKSRefreshJob.make(fingerprint: fingerprint), on: connection)
         return KeyImportResult(fingerprint: fingerprint.hex, outcome: .merged, status: Self.statusWord(merged, at: time), dropped: valid.dropped)
     }

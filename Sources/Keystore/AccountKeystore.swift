@@ -70,7 +70,7 @@ public struct AccountKeystore: Sendable {
     }
 
     /// The addresses bound to `fingerprint`, for their `wkd.refresh` jobs.
-    func boundAddresses(of fingerprint: Fingerprint, on connection: PostgresConnection) async throws -> [String] {
+    static func boundAddresses(of fingerprint: Fingerprint, on connection: PostgresConnection) async throws -> [String] {
         try await connection.query("""
             SELECT a.address FROM key_addresses k JOIN addresses a ON a.id = k.address_id WHERE k.fingerprint = \(fingerprint.hex)
             """).map { try $0.decode("address") }

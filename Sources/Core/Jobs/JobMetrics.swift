@@ -5,7 +5,8 @@ import Synchronization
 /// The job metrics each worker reports, labelled by queue (and kind where it matters).
 ///
 /// Prometheus names: `palisade_jobs_claimed_total`, `palisade_jobs_completed_total`,
-/// `palisade_jobs_failed_total` (each failed attempt) and `palisade_jobs_dead_total` (failed for good),
+/// `palisade_jobs_failed_total` (each failed attempt), `palisade_jobs_dead_total` (failed for good) and
+/// `palisade_jobs_postponed_total` (told to wait, e.g. by a server's Retry-After),
 /// `palisade_job_duration_seconds`, `palisade_job_wait_seconds` (due → claimed), `palisade_job_claim_seconds`,
 /// and the gauges `palisade_jobs_ready` and `palisade_jobs_oldest_ready_age_seconds`.
 final class JobMetrics: Sendable {
@@ -18,6 +19,7 @@ final class JobMetrics: Sendable {
         let completed: Counter
         let failed: Counter
         let dead: Counter
+        let postponed: Counter
         let duration: Metrics.Timer
     }
 
@@ -29,6 +31,7 @@ final class JobMetrics: Sendable {
                 completed: Counter(label: "palisade_jobs_completed_total", dimensions: dimensions),
                 failed: Counter(label: "palisade_jobs_failed_total", dimensions: dimensions),
                 dead: Counter(label: "palisade_jobs_dead_total", dimensions: dimensions),
+                postponed: Counter(label: "palisade_jobs_postponed_total", dimensions: dimensions),
                 duration: Metrics.Timer(label: "palisade_job_duration_seconds", dimensions: dimensions)
             )
             cache[kind] = handles
@@ -64,6 +67,10 @@ final class JobMetrics: Sendable {
         let handles = handles(job.kind)
         handles.completed.increment()
         handles.duration.recordNanoseconds(Int64(JobQueue.seconds(duration) * 1e9))
+    }
+
+    func postponed(_ job: ClaimedJob) {
+        handles(job.kind).postponed.increment()
     }
 
     func failed(_ job: ClaimedJob, final: Bool, duration: Duration) {

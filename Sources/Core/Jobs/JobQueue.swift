@@ -184,6 +184,18 @@ public struct JobQueue: Sendable {
             """).affectedRows == 1
     }
 
+    /// Gives a job back to run after `delay` without counting the attempt (it was told to wait, e.g. by a
+    /// server's `Retry-After`). Returns false if the lease was no longer held.
+    @discardableResult
+    public func postpone(_ job: ClaimedJob, reason: String, for delay: Duration) async throws -> Bool {
+        try await pool.query("""
+            UPDATE jobs SET state = 'ready', rerun = false, attempts = greatest(attempts - 1, 0),
+                            run_at = now() + \(Self.seconds(delay)) * interval '1 second', lease_id = NULL, lease_owner = NULL,
+                            lease_expires_at = NULL, last_error = \(String(reason.prefix(2000)))
+            WHERE lease_id = \(job.leaseID)
+            """).affectedRows == 1
+    }
+
     /// Gives jobs back without counting the attempt (graceful shutdown before they could finish).
     public func release(leases: [UUID]) async throws {
         guard !leases.isEmpty else { return }

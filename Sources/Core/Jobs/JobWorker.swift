@@ -9,10 +9,20 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// Retrying cannot help (malformed payload, a refused input): fail the job now.
     public let permanent: Bool
+    /// Not a failure of the job: it must wait (a server's `Retry-After`). It runs again after this, and
+    /// the attempt is not counted.
+    public let postponement: Duration?
 
     public init(_ message: String, permanent: Bool = false) {
         self.message = message
         self.permanent = permanent
+        postponement = nil
+    }
+
+    public init(_ message: String, postponedFor delay: Duration) {
+        self.message = message
+        permanent = false
+        postponement = delay
     }
 
     public var description: String { message }
@@ -224,6 +234,13 @@ public final class JobWorker: Service, Sendable {
             case .success:
                 successes.append(job.leaseID)
                 metrics.completed(job, duration: duration)
+            case .failure(let error as JobFailure) where error.postponement != nil:
+                let delay = error.postponement!
+                logger.info("job postponed", metadata: [
+                    "job.id": "\(job.id)", "job.kind": "\(job.kind)", "reason": "\(error)", "retry.in": "\(ConfigDuration.format(delay))",
+                ])
+                metrics.postponed(job)
+                await record { try await self.jobs.postpone(job, reason: error.message, for: delay) }
             case .failure(let error):
                 let failure = error as? JobFailure
                 let permanent = failure?.permanent ?? false

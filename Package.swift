@@ -343,7 +343,7 @@ let package = Package(
             name: "KeyDiscoveryTests",
             dependencies: [
                 "KeyDiscovery", "Core", "DNS", "HTTPFetch", "OpenPGP", "Aliases", "Keystore", "KeystoreAPI", "HTTPService", "CoreTestSupport",
-                "platformctl",
+                "platformctl", "VKSSync", "WKDPublishing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

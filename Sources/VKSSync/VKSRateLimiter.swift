@@ -5,7 +5,8 @@ import Synchronization
 /// seconds after the one before, however many callers ask at once. (The worker's concurrency bounds
 /// how many are in flight; the server's own 429s and `Retry-After` are honoured by `VKSClient`.)
 public final class VKSRateLimiter: Sendable {
-    let spacing: Duration
+    /// The time between two turns.
+    public let spacing: Duration
     private let next = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(perMinute: Int) {
@@ -14,12 +15,17 @@ public final class VKSRateLimiter: Sendable {
 
     /// Waits for this caller's turn (cancellation ends the wait with CancellationError).
     public func acquire() async throws {
+        let slot = reserve()
+        if slot > ContinuousClock.now { try await Task.sleep(until: slot, clock: .continuous) }
+    }
+
+    /// Takes the next turn: now, or `spacing` after the last one given.
+    public func reserve() -> ContinuousClock.Instant {
         let now = ContinuousClock.now
-        let slot = next.withLock { next in
+        return next.withLock { next in
             let slot = max(now, next ?? now)
             next = slot + spacing
             return slot
         }
-        if slot > now { try await Task.sleep(until: slot, clock: .continuous) }
     }
 }

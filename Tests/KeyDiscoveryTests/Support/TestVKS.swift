@@ -15,7 +15,8 @@ import Synchronization
 /// - `POST /vks/v1/upload` `{"keytext"}`: stores the key, answers `{key_fpr, token, status}` with each
 ///   of its addresses `unpublished` (or `published` once verified); `POST /vks/v1/request-verify`
 ///   `{token, addresses}` marks them `pending`; an unknown token is 400 with a JSON error.
-/// - Any path set with `limit(_:retryAfter:)` answers 429 with `Retry-After`.
+/// - Any path set with `limit(_:retryAfter:)` answers 429 with `Retry-After`; one set with
+///   `fail(_:status:)` answers that server error.
 ///
 /// One server per test process on the world's backend port, shared by every test; tests use addresses
 /// of their own, so they do not see each other's keys. `requests` records every path asked.
@@ -33,6 +34,7 @@ final class TestVKS: Sendable {
         var tokens: [String: String] = [:]
         var pending: Set<String> = []
         var limited: [String: Int] = [:]
+        var failing: [String: Int] = [:]
         var requests: [String] = []
     }
 
@@ -87,6 +89,16 @@ final class TestVKS: Sendable {
     /// Makes `path` (e.g. `/vks/v1/by-email/x@y`) answer 429 with `Retry-After: seconds`.
     func limit(_ path: String, retryAfter seconds: Int) {
         state.withLock { $0.limited[path] = seconds }
+    }
+
+    /// Makes `path` answer `status` (a 5xx), or answer normally again with nil.
+    func fail(_ path: String, status: Int?) {
+        state.withLock { $0.failing[path] = status }
+    }
+
+    /// Serves nothing for `fingerprint` any more (404).
+    func withdraw(_ fingerprint: String) {
+        state.withLock { _ = $0.keys.removeValue(forKey: fingerprint) }
     }
 
     /// How many requests for `path` arrived.
@@ -168,13 +180,15 @@ final class TestVKS: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/pgp-keys"], body: ResponseBody(byteBuffer: ByteBuffer(string: key.armored)))
     }
 
-    /// Records the request; the 429 answer when its path is limited.
+    /// Records the request; the 429 answer when its path is limited, the server error when it fails.
     func limited(_ request: Request) -> Response? {
         let path = request.uri.path
-        guard let seconds = state.withLock({ state -> Int? in
+        let (limit, failure) = state.withLock { state -> (Int?, Int?) in
             state.requests.append(path)
-            return state.limited[path]
-        }) else { return nil }
+            return (state.limited[path], state.failing[path])
+        }
+        if let failure { return Self.error(HTTPResponse.Status(code: failure), "Internal server error.") }
+        guard let seconds = limit else { return nil }
         var response = Self.error(.tooManyRequests, "Rate limit exceeded.")
         response.headers[.retryAfter] = String(seconds)
         return response

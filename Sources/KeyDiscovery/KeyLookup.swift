@@ -149,9 +149,7 @@ public struct KeyLookup: Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
-    }
+    static func seconds(_ duration: Duration) -> TimeInterval { duration.inSeconds }
 }
 
 /// The look-ups under way in one process, so that many askers of one address cause one look-up.

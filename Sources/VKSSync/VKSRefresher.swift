@@ -101,10 +101,10 @@ public struct VKSRefresher: Sendable {
     /// its interval either way so that keys stored together do not fall due together.
     func recordAnswer(_ fingerprint: Fingerprint, found: Bool, on connection: PostgresConnection) async throws {
         let recent = try await connection.query("""
-            SELECT last_used_at IS NOT NULL AND last_used_at > now() - \(Self.seconds(schedule.recentUse)) * interval '1 second' AS recent
+            SELECT last_used_at IS NOT NULL AND last_used_at > now() - \(schedule.recentUse.inSeconds) * interval '1 second' AS recent
             FROM keys WHERE fingerprint = \(fingerprint.hex)
             """).first.map { try $0.decode("recent", as: Bool.self) } ?? false
-        let interval = Self.seconds(recent ? min(schedule.recentInterval, schedule.interval) : schedule.interval)
+        let interval = (recent ? min(schedule.recentInterval, schedule.interval) : schedule.interval).inSeconds
         let next = interval * Double.random(in: 0.75...1.25)
         try await connection.query("""
             INSERT INTO key_vks_checks (fingerprint, found, checked_at, attempted_at, last_error, next_check_at)
@@ -120,15 +120,11 @@ public struct VKSRefresher: Sendable {
         let message = String("\(error)".prefix(2000))
         try await pool.query("""
             INSERT INTO key_vks_checks (fingerprint, attempted_at, last_error, next_check_at)
-            SELECT fingerprint, now(), \(message), now() + \(Self.seconds(schedule.interval)) * interval '1 second' FROM keys
+            SELECT fingerprint, now(), \(message), now() + \(schedule.interval.inSeconds) * interval '1 second' FROM keys
             WHERE fingerprint = \(fingerprint.hex)
             ON CONFLICT (fingerprint) DO UPDATE SET attempted_at = now(), last_error = EXCLUDED.last_error,
-                next_check_at = greatest(key_vks_checks.next_check_at, now() + \(Self.seconds(schedule.interval)) * interval '1 second')
+                next_check_at = greatest(key_vks_checks.next_check_at, now() + \(schedule.interval.inSeconds) * interval '1 second')
             """)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

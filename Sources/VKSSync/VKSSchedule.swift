@@ -17,7 +17,7 @@ public enum VKSScheduleJob {
     /// Queues the due keys; returns how many.
     @discardableResult
     public static func queueDue(pool: PostgresPool, interval: Duration, requestsPerMinute: Int, logger: Logger) async throws -> Int {
-        let seconds = VKSRefresher.seconds(interval)
+        let seconds = interval.inSeconds
         let capacity = max(1, Int(seconds / 60 * Double(requestsPerMinute)))
         let queued = try await pool.transaction { connection in
             let due: [String] = try await connection.query("""

@@ -5,6 +5,7 @@ import Foundation
 import KeyDiscovery
 import Keystore
 import OpenPGP
+import ServiceLifecycle
 import Testing
 import VKSSync
 import WKDPublishing
@@ -218,6 +219,37 @@ struct VKSSyncTests {
         #expect(try await VKSScheduleJob.queueDue(pool: setup.vksPool, interval: .seconds(60), requestsPerMinute: 2, logger: logger) == 1)
         #expect(try await VKSScheduleJob.queueDue(pool: setup.vksPool, interval: .seconds(60), requestsPerMinute: 2, logger: logger) == 0)
         #expect(try await setup.world.db.count("SELECT count(DISTINCT payload->>'fingerprint') FROM jobs WHERE kind = 'vks.refresh'") == 3)
+    }
+
+    @Test("platformctl vks refresh follows the service's refreshes to a summary; vks status shows each key's record")
+    func platformctl() async throws {
+        let setup = try await Self.setup()
+        defer { setup.close() }
+        let db = setup.world.db
+        try setup.world.vks.publish(setup.stored, verified: [])
+        let worker = JobWorker(queue: VKSRefreshJob.queue,
+                               handlers: VKSSyncApplication.handlers(setup.refresher(), scheduleInterval: .seconds(60), requestsPerMinute: 600,
+                                                                     logger: db.logger),
+                               jobs: JobQueue(pool: setup.vksPool), wakeups: nil,
+                               options: .init(concurrency: 1, batchSize: 10, pollInterval: .milliseconds(50)), logger: db.logger)
+        // The service's worker runs while platformctl queues the refresh and waits for it.
+        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [], logger: db.logger)
+        async let running: Void = group.run()
+        let refreshed = try await db.platformctl(["vks", "refresh", setup.fingerprint.hex])
+        await group.triggerGracefulShutdown()
+        try await running
+        #expect(refreshed.status == 0, "\(refreshed.output)")
+        #expect(refreshed.output.contains("found") && refreshed.output.contains("valid"), "\(refreshed.output)")
+
+        let status = try await db.platformctl(["vks", "status", setup.fingerprint.hex])
+        #expect(status.status == 0 && status.output.contains("vks            found") && status.output.contains("stale          no"), "\(status.output)")
+        let summary = try await db.platformctl(["vks", "status", "--json"])
+        #expect(summary.status == 0 && summary.output.contains("\"keys\" : \"1\""), "\(summary.output)")
+        let unknown = try await db.platformctl(["vks", "refresh", "--no-wait", String(repeating: "AB", count: 20)])
+        #expect(unknown.status != 0 && unknown.output.contains("not stored"), "\(unknown.output)")
+        let queued = try await db.platformctl(["vks", "refresh", "--no-wait", "--all"])
+        #expect(queued.status == 0 && queued.output.contains("queued 1 refreshes"), "\(queued.output)")
+        #expect(try await db.count("SELECT count(*) FROM jobs WHERE kind = 'vks.refresh'") == 1)
     }
 
     @Test("The rate limiter hands out turns evenly spaced, however many ask at once")

@@ -31,6 +31,7 @@ build: deps
 	$(SWIFT) build --product palisade-aliases
 	$(SWIFT) build --product palisade-keystore
 	$(SWIFT) build --product palisade-wkd
+	$(SWIFT) build --product palisade-vks-sync
 
 # Start a throw-away PostgreSQL under .local/, migrate it, start every service, print where things are.
 # Each service runs in the background as its own database role; logs and pid files are under .local/.
@@ -53,6 +54,9 @@ run: build
 	PALISADE_DATABASE_URL="$$(db_url palisade_wkd)" \
 		Deploy/local/service.sh start wkd $(LOCAL) http://127.0.0.1:8464/healthz \
 		.build/debug/palisade-wkd --config Deploy/palisade.example.yaml
+	PALISADE_DATABASE_URL="$$(db_url palisade_vks)" \
+		Deploy/local/service.sh start vks-sync $(LOCAL) http://127.0.0.1:8466/healthz \
+		.build/debug/palisade-vks-sync --config Deploy/palisade.example.yaml
 	echo
 	echo "Palisade is running (logs under $(LOCAL)/):"
 	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service (palisade_aliases, …)"
@@ -67,9 +71,12 @@ run: build
 	echo "                  gpg --export alice@mail.example | curl -H \"Authorization: Bearer $$keystore_token\" --data-binary @- http://127.0.0.1:8462/v1/accounts/1/keys"
 	echo "  palisade-wkd    http://127.0.0.1:8464  (log $(LOCAL)/wkd.log; put a TLS proxy in front, see README)"
 	echo "                  curl -H 'Host: openpgpkey.mail.example' http://127.0.0.1:8464/.well-known/openpgpkey/mail.example/policy"
+	echo "  palisade-vks-sync http://127.0.0.1:8466/metrics  (log $(LOCAL)/vks-sync.log; asks keys.openpgp.org, needs the Internet)"
+	echo "                  .build/debug/platformctl vks status"
 	echo "Stop everything with: make stop"
 
 stop:
+	Deploy/local/service.sh stop vks-sync $(LOCAL)
 	Deploy/local/service.sh stop wkd $(LOCAL)
 	Deploy/local/service.sh stop keystore $(LOCAL)
 	Deploy/local/service.sh stop aliases $(LOCAL)

@@ -142,7 +142,7 @@ let package = Package(
         .target(
             name: "KeystoreAPI",
             dependencies: [
-                "Core", "Keystore", "KeyDiscovery", "HTTPService",
+                "Core", "Keystore", "KeyDiscovery", "HTTPService", "VKSSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -152,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "palisade-keystore",
             dependencies: [
-                "Core", "Keystore", "KeyDiscovery", "KeystoreAPI", "HTTPService", "DNS", "HTTPFetch",
+                "Core", "Keystore", "KeyDiscovery", "KeystoreAPI", "HTTPService", "DNS", "HTTPFetch", "VKSSync",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/Keystore",

@@ -7,6 +7,7 @@ import HTTPService
 import KeyDiscovery
 import Keystore
 import KeystoreAPI
+import VKSSync
 
 let (configuration, logger) = await ServiceCommandLine.start(
     program: "palisade-keystore", settings: KeystoreSettings.all + KeyDiscoverySettings.all + DNSSettings.all + HTTPFetchSettings.all)
@@ -16,15 +17,20 @@ let keystore = AccountKeystore(pool: pool, configuration, logger: logger)
 let tokens = BearerTokens(KeystoreSettings.apiTokens.read(configuration))
 let host = KeystoreSettings.listenHost.read(configuration)
 let port = KeystoreSettings.listenPort.read(configuration)
+let discovery = KeyDiscoveryConfiguration(configuration)
+var signerDiscovery = discovery
+signerDiscovery.timeout = KeystoreSettings.signerTimeout.read(configuration)
 ServiceCommandLine.checked(configuration, program: "palisade-keystore")
 let lookup: KeyLookup
+let signers: SignerCheck
 do {
     let resolver = try DNSResolver(configuration, logger: logger)
     let fetcher = try HTTPFetcher(configuration, resolver: resolver, logger: logger)
-    lookup = KeyLookup(pool: pool, fetcher: fetcher, resolver: resolver, configuration: KeyDiscoveryConfiguration(configuration), logger: logger)
+    lookup = KeyLookup(pool: pool, fetcher: fetcher, resolver: resolver, configuration: discovery, logger: logger)
+    signers = SignerCheck(pool: pool, client: VKSClient(fetcher: fetcher, configuration: signerDiscovery), logger: logger)
 } catch {
     ServiceCommandLine.fail("palisade-keystore", "configuration error:\n\(error)")
 }
-try await ServiceApplication.run(KeystoreApplication.router(keystore: keystore, lookup: lookup, tokens: tokens), serverName: "palisade-keystore",
+try await ServiceApplication.run(KeystoreApplication.router(keystore: keystore, lookup: lookup, signers: signers, tokens: tokens), serverName: "palisade-keystore",
                                  host: host, port: port, tokens: tokens, tokensKey: KeystoreSettings.apiTokens.key, logger: logger,
                                  alongside: [LookupCachePruner(lookup: lookup, logger: logger)])

@@ -33,10 +33,11 @@ extension AccountKeystore {
             throw KeystoreError(error.kind == .tooLarge ? .keyTooLarge : .invalidKey, "the key server's copy of \(fingerprint.hex): \(error.message)")
         }
         guard let row = try await connection.query("""
-            SELECT certificate, status FROM keys WHERE fingerprint = \(fingerprint.hex) FOR UPDATE
+            SELECT certificate, status, array_to_string(subkey_fingerprints, ',') AS subkeys FROM keys WHERE fingerprint = \(fingerprint.hex) FOR UPDATE
             """).first else { return .notStored }
         let storedBytes: [UInt8] = try row.decode("certificate")
         let previousStatus: String = try row.decode("status")
+        let storedSubkeys = try row.decode("subkeys", as: String.self).split(separator: ",").map(String.init)
         let stored = try Self.stored(storedBytes)
         // Only what verified on its own takes part, as for an import: a flood of unverifiable signatures
         // dated later could otherwise crowd the real ones out of validation's window of newest signatures.
@@ -44,12 +45,20 @@ extension AccountKeystore {
         let merged = try stored.merged(with: verified).validated(at: time)
         let bytes = merged.serialized
         let status = Self.statusWord(merged, at: time)
-        guard bytes != storedBytes || status != previousStatus else { return .unchanged(status: status) }
+        let subkeys = merged.subkeys.map(\.key.fingerprint.hex)
+        guard bytes != storedBytes || status != previousStatus else {
+            // Keys stored before their subkeys were indexed (migration 0015) get the index here.
+            if subkeys != storedSubkeys {
+                try await connection.query("UPDATE keys SET subkey_fingerprints = \(PostgresArray(subkeys))::text[] WHERE fingerprint = \(fingerprint.hex)")
+            }
+            return .unchanged(status: status)
+        }
         guard bytes.count <= Self.maxCertificateSize else {
             throw KeystoreError(.keyTooLarge, "certificate \(fingerprint.hex) would be larger than 1 MiB once merged")
         }
         try await connection.query("""
             UPDATE keys SET certificate = \(bytes), status = \(status), has_user_id = \(!merged.userIDs.isEmpty),
+                            subkey_fingerprints = \(PostgresArray(subkeys))::text[],
                             expires_at = \(Self.expiry(merged)), revoked_at = \(KeyRecord.revocationTime(merged.status(at: time))), updated_at = now()
             WHERE fingerprint = \(fingerprint.hex)
             """)

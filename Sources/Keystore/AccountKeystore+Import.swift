@@ -115,9 +115,10 @@ extension AccountKeystore {
         let fingerprint = certificate.fingerprint
         // Inserts, or locks the stored row and reads it, in one statement (a concurrent delete waits).
         let row = try await connection.query("""
-            INSERT INTO keys (fingerprint, version, certificate, status, has_user_id, expires_at, revoked_at)
+            INSERT INTO keys (fingerprint, version, certificate, status, has_user_id, expires_at, revoked_at, subkey_fingerprints)
             VALUES (\(fingerprint.hex), \(Int(valid.primaryKey.version)), \(valid.serialized), \(Self.statusWord(valid, at: time)),
-                    \(!valid.userIDs.isEmpty), \(Self.expiry(valid)), \(KeyRecord.revocationTime(valid.status(at: time))))
+                    \(!valid.userIDs.isEmpty), \(Self.expiry(valid)), \(KeyRecord.revocationTime(valid.status(at: time))),
+                    \(Self.subkeyFingerprints(valid))::text[])
             ON CONFLICT (fingerprint) DO UPDATE SET fingerprint = keys.fingerprint
             RETURNING xmax = 0 AS inserted, certificate
             """).first!
@@ -136,12 +137,18 @@ extension AccountKeystore {
         }
         try await connection.query("""
             UPDATE keys SET certificate = \(bytes), status = \(Self.statusWord(merged, at: time)), has_user_id = \(!merged.userIDs.isEmpty),
+                            subkey_fingerprints = \(Self.subkeyFingerprints(merged))::text[],
                             expires_at = \(Self.expiry(merged)), revoked_at = \(KeyRecord.revocationTime(merged.status(at: time))), updated_at = now()
             WHERE fingerprint = \(fingerprint.hex)
             """)
         try await enqueueRefresh(addresses: try await Self.boundAddresses(of: fingerprint, on: connection), on: connection)
         try await JobQueue.enqueue(VKSRefreshJob.make(fingerprint: fingerprint), on: connection)
         return KeyImportResult(fingerprint: fingerprint.hex, outcome: .merged, status: Self.statusWord(merged, at: time), dropped: valid.dropped)
+    }
+
+    /// The fingerprints of the key's valid subkeys, for finding it by a signature's issuer.
+    static func subkeyFingerprints(_ key: ValidCertificate) -> PostgresArray {
+        PostgresArray(key.subkeys.map(\.key.fingerprint.hex))
     }
 
     static func statusWord(_ key: ValidCertificate, at time: UInt32) -> String {

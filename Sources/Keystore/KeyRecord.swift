@@ -45,7 +45,7 @@ extension KeyRecord {
     }
 
     /// The status word stored in `keys.status`, and a detail for people.
-    static func status(_ status: ValidCertificate.Status) -> (String, String?) {
+    public static func status(_ status: ValidCertificate.Status) -> (String, String?) {
         switch status {
         case .valid: ("valid", nil)
         case .invalid(let reason): ("invalid", reason)

@@ -19,5 +19,11 @@ public enum KeystoreSettings {
         "Bearer tokens allowed to call the API, each written name:token (the name goes to the audit log; the token is at least 32 characters). Empty: every API request is refused."
     )
 
-    public static let all: [any AnyConfigSetting] = [maxImportSize, listenHost, listenPort, apiTokens]
+    public static let signerTimeout = ConfigSetting.duration(
+        "keystore.signerTimeout", default: .seconds(3),
+        "How long a signer check (GET /v1/signers/…) waits for the VKS before answering from the last known status, marked as such.",
+        range: .milliseconds(100)...Duration.seconds(60)
+    )
+
+    public static let all: [any AnyConfigSetting] = [maxImportSize, listenHost, listenPort, apiTokens, signerTimeout]
 }

@@ -105,12 +105,18 @@ public struct VKSRefresher: Sendable {
             FROM keys WHERE fingerprint = \(fingerprint.hex)
             """).first.map { try $0.decode("recent", as: Bool.self) } ?? false
         let interval = (recent ? min(schedule.recentInterval, schedule.interval) : schedule.interval).inSeconds
-        let next = interval * Double.random(in: 0.75...1.25)
+        try await Self.recordAnswer(fingerprint, found: found, next: interval * Double.random(in: 0.75...1.25), on: connection)
+    }
+
+    /// Records what the VKS answered now; the next check `next` seconds from now (nil: as planned, or now
+    /// for a key never recorded).
+    static func recordAnswer(_ fingerprint: Fingerprint, found: Bool, next: Double?, on connection: PostgresConnection) async throws {
         try await connection.query("""
             INSERT INTO key_vks_checks (fingerprint, found, checked_at, attempted_at, last_error, next_check_at)
-            VALUES (\(fingerprint.hex), \(found), now(), now(), NULL, now() + \(next) * interval '1 second')
+            VALUES (\(fingerprint.hex), \(found), now(), now(), NULL, now() + coalesce(\(next)::float8, 0) * interval '1 second')
             ON CONFLICT (fingerprint) DO UPDATE SET found = EXCLUDED.found, checked_at = EXCLUDED.checked_at,
-                attempted_at = EXCLUDED.attempted_at, last_error = NULL, next_check_at = EXCLUDED.next_check_at
+                attempted_at = EXCLUDED.attempted_at, last_error = NULL,
+                next_check_at = CASE WHEN \(next)::float8 IS NULL THEN key_vks_checks.next_check_at ELSE EXCLUDED.next_check_at END
             """)
     }
 

@@ -23,14 +23,16 @@ signerDiscovery.timeout = KeystoreSettings.signerTimeout.read(configuration)
 ServiceCommandLine.checked(configuration, program: "palisade-keystore")
 let lookup: KeyLookup
 let signers: SignerCheck
+let publication: VKSKeyPublication
 do {
     let resolver = try DNSResolver(configuration, logger: logger)
     let fetcher = try HTTPFetcher(configuration, resolver: resolver, logger: logger)
     lookup = KeyLookup(pool: pool, fetcher: fetcher, resolver: resolver, configuration: discovery, logger: logger)
     signers = SignerCheck(pool: pool, client: VKSClient(fetcher: fetcher, configuration: signerDiscovery), logger: logger)
+    publication = VKSKeyPublication(keystore: keystore, client: VKSClient(fetcher: fetcher, configuration: discovery))
 } catch {
     ServiceCommandLine.fail("palisade-keystore", "configuration error:\n\(error)")
 }
-try await ServiceApplication.run(KeystoreApplication.router(keystore: keystore, lookup: lookup, signers: signers, tokens: tokens), serverName: "palisade-keystore",
+try await ServiceApplication.run(KeystoreApplication.router(keystore: keystore, lookup: lookup, signers: signers, publication: publication, tokens: tokens), serverName: "palisade-keystore",
                                  host: host, port: port, tokens: tokens, tokensKey: KeystoreSettings.apiTokens.key, logger: logger,
                                  alongside: [LookupCachePruner(lookup: lookup, logger: logger)])

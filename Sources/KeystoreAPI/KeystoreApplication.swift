@@ -12,20 +12,21 @@ import ServiceLifecycle
 public enum KeystoreApplication {
     /// `lookup` nil leaves out the look-up routes (tests of the keystore alone); the service always has one.
     public static func router(keystore: AccountKeystore, lookup: KeyLookup? = nil, signers: SignerCheck? = nil,
-                              tokens: BearerTokens) -> Router<ServiceRequestContext> {
+                              publication: VKSKeyPublication? = nil, tokens: BearerTokens) -> Router<ServiceRequestContext> {
         ServiceApplication.router(pool: keystore.pool, tokens: tokens, errors: errors(keystore)) { v1 in
             KeystoreRoutes.add(to: v1, keystore: keystore)
             if let lookup { DiscoveryRoutes.add(to: v1, keystore: keystore, lookup: lookup) }
-            if let signers { SignerRoutes.add(to: v1, signers: signers) }
+            if let signers { VKSRoutes.add(to: v1, signers: signers) }
+            if let publication { VKSRoutes.add(to: v1, publication: publication) }
         }
     }
 
     /// `onListening` receives the bound port (useful with port 0).
     public static func make(
-        keystore: AccountKeystore, lookup: KeyLookup? = nil, signers: SignerCheck? = nil, tokens: BearerTokens, host: String, port: Int,
-        logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        keystore: AccountKeystore, lookup: KeyLookup? = nil, signers: SignerCheck? = nil, publication: VKSKeyPublication? = nil,
+        tokens: BearerTokens, host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some Service {
-        ServiceApplication.make(router(keystore: keystore, lookup: lookup, signers: signers, tokens: tokens), serverName: "palisade-keystore", host: host, port: port,
+        ServiceApplication.make(router(keystore: keystore, lookup: lookup, signers: signers, publication: publication, tokens: tokens), serverName: "palisade-keystore", host: host, port: port,
                                 logger: logger, onListening: onListening)
     }
 

@@ -14,7 +14,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgre
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd fuzz clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks fuzz clean
 .SILENT:
 
 deps:
@@ -127,6 +127,10 @@ bench-wkd: deps
 bench-aliases: deps
 	dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q 'ok installed' || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk >/dev/null; }
 	Benchmarks/run-aliases.sh
+
+# VKS refreshes: 10,000 keys due at once against a VKS with 20 ms of latency, then under the rate limit.
+bench-vks: deps
+	Benchmarks/run-vks.sh
 
 # libFuzzer with the address sanitizer: FUZZ_SECONDS per target (default 60).
 fuzz:

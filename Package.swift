@@ -259,6 +259,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "VKSBenchmark",
+            dependencies: [
+                "VKSSync", "Keystore", "KeyDiscovery", "DNS", "HTTPFetch", "OpenPGP", "Core", "CoreTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/VKSBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "OpenPGPBenchmark",
             dependencies: ["OpenPGP"],
             path: "Benchmarks/OpenPGPBenchmark",

@@ -32,12 +32,14 @@ extension AccountKeystore {
         } catch let error as OpenPGPError {
             throw KeystoreError(error.kind == .tooLarge ? .keyTooLarge : .invalidKey, "the key server's copy of \(fingerprint.hex): \(error.message)")
         }
+        // FOR NO KEY UPDATE: enough for rewriting the row, and it does not wait for the key-share locks that
+        // inserts referencing the key (key_vks_checks, jobs' neighbours) take.
         guard let row = try await connection.query("""
-            SELECT certificate, status, array_to_string(subkey_fingerprints, ',') AS subkeys FROM keys WHERE fingerprint = \(fingerprint.hex) FOR UPDATE
+            SELECT certificate, status, array_to_string(subkey_fingerprints, ',') AS subkeys FROM keys
+            WHERE fingerprint = \(fingerprint.hex) FOR NO KEY UPDATE
             """).first else { return .notStored }
         let storedBytes: [UInt8] = try row.decode("certificate")
         let previousStatus: String = try row.decode("status")
-        let storedSubkeys = try row.decode("subkeys", as: String.self).split(separator: ",").map(String.init)
         let stored = try Self.stored(storedBytes)
         // Only what verified on its own takes part, as for an import: a flood of unverifiable signatures
         // dated later could otherwise crowd the real ones out of validation's window of newest signatures.
@@ -45,26 +47,34 @@ extension AccountKeystore {
         let merged = try stored.merged(with: verified).validated(at: time)
         let bytes = merged.serialized
         let status = Self.statusWord(merged, at: time)
-        let subkeys = merged.subkeys.map(\.key.fingerprint.hex)
         guard bytes != storedBytes || status != previousStatus else {
-            // Keys stored before their subkeys were indexed (migration 0015) get the index here.
-            if subkeys != storedSubkeys {
-                try await connection.query("UPDATE keys SET subkey_fingerprints = \(PostgresArray(subkeys))::text[] WHERE fingerprint = \(fingerprint.hex)")
-            }
+            try await Self.indexSubkeys(of: stored, fingerprint: fingerprint, indexed: try row.decode("subkeys"), at: time, on: connection)
             return .unchanged(status: status)
         }
         guard bytes.count <= Self.maxCertificateSize else {
             throw KeystoreError(.keyTooLarge, "certificate \(fingerprint.hex) would be larger than 1 MiB once merged")
         }
-        try await connection.query("""
-            UPDATE keys SET certificate = \(bytes), status = \(status), has_user_id = \(!merged.userIDs.isEmpty),
-                            subkey_fingerprints = \(PostgresArray(subkeys))::text[],
-                            expires_at = \(Self.expiry(merged)), revoked_at = \(KeyRecord.revocationTime(merged.status(at: time))), updated_at = now()
-            WHERE fingerprint = \(fingerprint.hex)
-            """)
+        try await Self.write(merged, bytes: bytes, of: fingerprint, at: time, on: connection)
         try await JobQueue.enqueue(batch: try await Self.boundAddresses(of: fingerprint, on: connection).map {
             try WKDRefreshJob.make(canonicalAddress: $0)
         }, on: connection)
         return .changed(status: status, previousStatus: previousStatus)
+    }
+
+    /// Writes the subkey index of a stored key whose index is missing or out of date (keys stored before
+    /// migration 0015): `indexed` is the stored index, comma-separated. Every refresh calls it, found or not.
+    public static func indexSubkeys(of fingerprint: Fingerprint, at time: UInt32, on connection: PostgresConnection) async throws {
+        guard let row = try await connection.query("""
+            SELECT certificate, array_to_string(subkey_fingerprints, ',') AS subkeys FROM keys WHERE fingerprint = \(fingerprint.hex)
+            """).first else { return }
+        try await indexSubkeys(of: try Self.stored(try row.decode("certificate")), fingerprint: fingerprint, indexed: try row.decode("subkeys"),
+                               at: time, on: connection)
+    }
+
+    static func indexSubkeys(of certificate: Certificate, fingerprint: Fingerprint, indexed: String, at time: UInt32,
+                             on connection: PostgresConnection) async throws {
+        let subkeys = certificate.validated(at: time).subkeys.map(\.fingerprint.hex)
+        guard subkeys.joined(separator: ",") != indexed else { return }
+        try await connection.query("UPDATE keys SET subkey_fingerprints = \(PostgresArray(subkeys))::text[] WHERE fingerprint = \(fingerprint.hex)")
     }
 }

@@ -135,15 +135,22 @@ extension AccountKeystore {
         guard bytes.count <= Self.maxCertificateSize else {
             throw KeystoreError(.keyTooLarge, "certificate \(fingerprint.hex) would be larger than 1 MiB once merged")
         }
+        try await Self.write(merged, bytes: bytes, of: fingerprint, at: time, on: connection)
+        try await enqueueRefresh(addresses: try await Self.boundAddresses(of: fingerprint, on: connection), on: connection)
+        try await JobQueue.enqueue(VKSRefreshJob.make(fingerprint: fingerprint), on: connection)
+        return KeyImportResult(fingerprint: fingerprint.hex, outcome: .merged, status: Self.statusWord(merged, at: time), dropped: valid.dropped)
+    }
+
+    /// Replaces the stored certificate of `fingerprint` with `merged` (serialized as `bytes`) and what is
+    /// derived from it: status, expiry, revocation, the subkey index.
+    static func write(_ merged: ValidCertificate, bytes: [UInt8], of fingerprint: Fingerprint, at time: UInt32,
+                      on connection: PostgresConnection) async throws {
         try await connection.query("""
             UPDATE keys SET certificate = \(bytes), status = \(Self.statusWord(merged, at: time)), has_user_id = \(!merged.userIDs.isEmpty),
                             subkey_fingerprints = \(Self.subkeyFingerprints(merged))::text[],
                             expires_at = \(Self.expiry(merged)), revoked_at = \(KeyRecord.revocationTime(merged.status(at: time))), updated_at = now()
             WHERE fingerprint = \(fingerprint.hex)
             """)
-        try await enqueueRefresh(addresses: try await Self.boundAddresses(of: fingerprint, on: connection), on: connection)
-        try await JobQueue.enqueue(VKSRefreshJob.make(fingerprint: fingerprint), on: connection)
-        return KeyImportResult(fingerprint: fingerprint.hex, outcome: .merged, status: Self.statusWord(merged, at: time), dropped: valid.dropped)
     }
 
     /// The fingerprints of the key's valid subkeys, for finding it by a signature's issuer.

@@ -19,8 +19,13 @@ extension AccountKeystore {
         guard !addresses.isEmpty, addresses.count <= 16 else {
             throw KeystoreError(.addressNotFound, "name between 1 and 16 addresses to publish, not \(addresses.count)")
         }
-        let chosen: [EmailAddress]
-        do { chosen = try addresses.map { try EmailAddress($0) } } catch {
+        var chosen: [EmailAddress] = []
+        do {
+            // Each address once, however it was written.
+            for address in try addresses.map({ try EmailAddress($0) }) where !chosen.contains(where: { $0.canonical == address.canonical }) {
+                chosen.append(address)
+            }
+        } catch {
             throw KeystoreError(.addressNotFound, "not an e-mail address: \(error)")
         }
         return try await pool.withConnection { connection in
@@ -38,8 +43,8 @@ extension AccountKeystore {
                 throw KeystoreError(.addressNotFound, "\(stranger.canonical) is not an address of account \(account)")
             }
             let valid = try Self.stored(try row.decode("certificate")).validated(at: openPGPNow)
-            let selected = valid.userIDs.filter { userID in !userID.isRevoked && chosen.contains { $0 == userID.email } }
-            if let missing = chosen.first(where: { address in !selected.contains { $0.email == address } }) {
+            let selected = valid.userIDs.filter { userID in !userID.isRevoked && chosen.contains { $0.canonical == userID.email?.canonical } }
+            if let missing = chosen.first(where: { address in !selected.contains { $0.email?.canonical == address.canonical } }) {
                 throw KeystoreError(.userIDMismatch, "key \(fingerprint.hex) has no valid User ID with the address \(missing.canonical)")
             }
             return (Armor.encode(valid.packets(userIDs: selected).flatMap(\.serialized), as: .publicKey), chosen.map(\.canonical))

@@ -24,13 +24,15 @@ extension Certificate {
         )
     }
 
-    /// This copy without the User IDs that `other` lacks and without User Attributes: what a key server's
-    /// copy may add to ours (revocations, newer self-signatures of the User IDs we hold, subkeys and their
+    /// This copy without the User IDs and User Attributes that `other` lacks: what a key server's copy may
+    /// add to ours (revocations, newer self-signatures of the identities we hold, subkeys and their
     /// bindings) without bringing in identities we were never given.
     public func restricted(toUserIDsOf other: Certificate) -> Certificate {
-        let known = Set(other.userIDs.map(\.value))
-        return Certificate(primaryKey: primaryKey, directSignatures: directSignatures, userIDs: userIDs.filter { known.contains($0.value) },
-                           userAttributes: [], subkeys: subkeys, skippedSignatures: skippedSignatures, skippedComponents: skippedComponents)
+        let knownUserIDs = Set(other.userIDs.map(\.value))
+        let knownAttributes = Set(other.userAttributes.map(\.value))
+        return Certificate(primaryKey: primaryKey, directSignatures: directSignatures, userIDs: userIDs.filter { knownUserIDs.contains($0.value) },
+                           userAttributes: userAttributes.filter { knownAttributes.contains($0.value) }, subkeys: subkeys,
+                           skippedSignatures: skippedSignatures, skippedComponents: skippedComponents)
     }
 
     /// `ours` then the signatures of `theirs` not already there (same bytes), in arrival order.

@@ -22,9 +22,14 @@ public struct SignerCheck: Sendable {
         public var issuer: String
         /// The certificate, armored (ours when `stored`, else the VKS's, minus what did not verify).
         public var certificate: String
-        /// valid, invalid, not_yet_valid, expired or revoked.
+        /// The certificate's status: valid, invalid, not_yet_valid, expired or revoked.
         public var status: String
         public var statusDetail: String?
+        /// The state of the key the issuer fingerprint names, which made the signature: the certificate's
+        /// status for its primary key; for a subkey, `revoked` or `expired` (the subkey itself),
+        /// `not_signing` (its binding does not allow signing), `not_bound` (no valid binding: it is not part
+        /// of the certificate), or else the certificate's status. A signature holds only when this is `valid`.
+        public var issuerStatus: String
         /// Whether the key is in our keystore.
         public var stored: Bool
         /// Whether the VKS answered just now; false: the status is the last known one.
@@ -62,16 +67,11 @@ public struct SignerCheck: Sendable {
         do {
             answer = try await client.byFingerprint(issuer)
         } catch {
-            logger.info("signer check: the VKS did not answer; the last known status is used", metadata: [
-                "key.issuer": "\(issuer.hex)", "error": "\(error)",
-            ])
-            guard var known = try await storedAnswer(issuer: issuer, at: time) else {
-                throw Failure.unavailable("the VKS did not answer (\(error)) and the key is not in the keystore", retryAfter: error.retryAfter)
+            do {
+                return try await lastKnown(issuer: issuer, at: time, because: "the VKS did not answer (\(error))")
+            } catch Failure.unavailable(let message, _) {
+                throw Failure.unavailable(message, retryAfter: error.retryAfter)
             }
-            known.fresh = false
-            known.vks = "unavailable"
-            known.error = "\(error)"
-            return known
         }
         switch answer {
         case .notFound:
@@ -79,32 +79,65 @@ public struct SignerCheck: Sendable {
             try await pool.transaction { connection in
                 try await VKSRefresher.recordAnswer(primary, found: false, next: nil, on: connection)
             }
-            var known = try await storedAnswer(issuer: issuer, at: time)!
+            guard var known = try await storedAnswer(issuer: issuer, at: time) else {
+                throw Failure.notFound("no key has the fingerprint \(issuer.hex)")
+            }
             known.vks = "unknown"
             return known
         case .found(let data):
-            let certificates: [Certificate]
-            do { certificates = try Certificate.parse(data) } catch {
-                throw Failure.unavailable("the VKS's answer is not a certificate: \(error.message)", retryAfter: nil)
+            let copy: Certificate
+            do {
+                guard let matching = try Certificate.parse(data).first(where: { certificate in
+                    certificate.fingerprint == issuer || certificate.validated(at: time).subkeys.contains { $0.fingerprint == issuer }
+                }) else { throw Failure.unavailable("the VKS answered with no valid key that has the fingerprint \(issuer.hex)", retryAfter: nil) }
+                copy = matching
+            } catch {
+                return try await lastKnown(issuer: issuer, at: time, because: "the VKS's answer cannot be used: \(error)")
             }
-            guard let copy = certificates.first(where: { $0.fingerprint == issuer || $0.subkeys.contains { $0.key.fingerprint == issuer } }) else {
-                throw Failure.unavailable("the VKS answered with a key that has no fingerprint \(issuer.hex)", retryAfter: nil)
-            }
-            let merged = try await pool.transaction { connection -> Bool in
-                switch try await AccountKeystore.mergeFetchedCopy(data, of: copy.fingerprint, at: time, on: connection) {
-                case .notStored: return false
-                case .unchanged, .changed:
-                    try await VKSRefresher.recordAnswer(copy.fingerprint, found: true, next: nil, on: connection)
-                    return true
+            let merged: Bool
+            do {
+                merged = try await pool.transaction { connection -> Bool in
+                    switch try await AccountKeystore.mergeFetchedCopy(data, of: copy.fingerprint, at: time, on: connection) {
+                    case .notStored: return false
+                    case .unchanged, .changed:
+                        try await VKSRefresher.recordAnswer(copy.fingerprint, found: true, next: nil, on: connection)
+                        return true
+                    }
                 }
+            } catch let refusal as KeystoreError {
+                return try await lastKnown(issuer: issuer, at: time, because: "the VKS's copy cannot be merged: \(refusal)")
             }
             if merged, let stored = try await storedAnswer(issuer: issuer, at: time) { return stored }
             // Not ours: the VKS's copy as it validates.
             let valid = copy.validated(at: time)
             let (status, detail) = KeyRecord.status(valid.status(at: time))
             return Answer(fingerprint: copy.fingerprint.hex, issuer: issuer.hex, certificate: Armor.encode(valid.serialized, as: .publicKey),
-                          status: status, statusDetail: detail, stored: false, fresh: true, vks: "found", checkedAt: now(), error: nil)
+                          status: status, statusDetail: detail, issuerStatus: Self.issuerStatus(issuer, of: valid, certificateStatus: status, at: time),
+                          stored: false, fresh: true, vks: "found", checkedAt: now(), error: nil)
         }
+    }
+
+    /// Our copy's last known status when the VKS's answer cannot be used; unavailable if we have none.
+    func lastKnown(issuer: Fingerprint, at time: UInt32, because reason: String) async throws -> Answer {
+        logger.info("signer check: \(reason); the last known status is used", metadata: ["key.issuer": "\(issuer.hex)"])
+        guard var known = try await storedAnswer(issuer: issuer, at: time) else {
+            throw Failure.unavailable("\(reason), and the key is not in the keystore", retryAfter: nil)
+        }
+        known.fresh = false
+        known.vks = "unavailable"
+        known.error = reason
+        return known
+    }
+
+    /// See `Answer.issuerStatus`.
+    static func issuerStatus(_ issuer: Fingerprint, of key: ValidCertificate, certificateStatus: String, at time: UInt32) -> String {
+        guard issuer != key.fingerprint else { return certificateStatus }
+        guard let subkey = key.subkeys.first(where: { $0.fingerprint == issuer }) else { return "not_bound" }
+        if subkey.isRevoked { return "revoked" }
+        if let expiry = subkey.expirationTime, expiry <= time { return "expired" }
+        let flags = subkey.bindings.last?.keyFlags?.first
+        guard flags.map({ $0 & 0x02 != 0 }) ?? subkey.key.algorithm.canSign else { return "not_signing" }
+        return certificateStatus
     }
 
     /// The primary fingerprint of the stored key that has `issuer` as its primary key or a subkey.
@@ -130,7 +163,7 @@ public struct SignerCheck: Sendable {
         let (status, detail) = KeyRecord.status(valid.status(at: time))
         let found: Bool? = try row.decodeIfPresent("found")
         return Answer(fingerprint: primary.hex, issuer: issuer.hex, certificate: Armor.encode(bytes, as: .publicKey), status: status,
-                      statusDetail: detail, stored: true, fresh: true, vks: found == false ? "unknown" : "found",
+                      statusDetail: detail, issuerStatus: Self.issuerStatus(issuer, of: valid, certificateStatus: status, at: time), stored: true, fresh: true, vks: found == false ? "unknown" : "found",
                       checkedAt: try row.decodeIfPresent("checked_at"), error: nil)
     }
 }

@@ -24,7 +24,7 @@ public struct VKSKeyPublication: Sendable {
         }
         let unconfirmed = chosen.filter { state(uploaded, $0) != .published }
         let answer = unconfirmed.isEmpty ? uploaded : try await client.requestVerify(token: uploaded.token, addresses: unconfirmed)
-        let states = Dictionary(uniqueKeysWithValues: chosen.map { ($0, (state(answer, $0) ?? state(uploaded, $0) ?? .unpublished).rawValue) })
+        let states = Dictionary(chosen.map { ($0, (state(answer, $0) ?? state(uploaded, $0) ?? .unpublished).rawValue) }, uniquingKeysWith: { first, _ in first })
         return try await keystore.recordVKSPublication(account: account, fingerprint: fingerprint, states: states, by: actor)
     }
 

@@ -69,21 +69,15 @@ public struct VKSRefresher: Sendable {
             throw VKSRefreshFailure(fingerprint: fingerprint, error: error)
         }
         let time = UInt32(clamping: Int64(now().timeIntervalSince1970))
-        let outcome: Outcome = try await pool.transaction { connection in
-            let outcome: Outcome
-            switch answer {
-            case .notFound:
-                let stored = try await connection.query("SELECT 1 AS one FROM keys WHERE fingerprint = \(fingerprint.hex)").first != nil
-                outcome = stored ? .unknown : .notStored
-            case .found(let data):
-                switch try await AccountKeystore.mergeFetchedCopy(data, of: fingerprint, at: time, on: connection) {
-                case .notStored: outcome = .notStored
-                case .unchanged(let status): outcome = .found(changed: false, status: status, previousStatus: status)
-                case .changed(let status, let previous): outcome = .found(changed: true, status: status, previousStatus: previous)
-                }
-            }
-            if outcome != .notStored { try await recordAnswer(fingerprint, found: outcome != .unknown, on: connection) }
-            return outcome
+        let outcome: Outcome
+        do {
+            outcome = try await store(answer, of: fingerprint, at: time)
+        } catch let refusal as KeystoreError {
+            // The VKS's copy cannot be taken (not OpenPGP, another key, over the size limit once merged):
+            // asking again will not change that before the next scheduled check.
+            VKSSyncMetrics.errors.increment()
+            try await recordFailure(fingerprint, refusal)
+            throw JobFailure("vks refresh of \(fingerprint.hex): \(refusal)", permanent: true)
         }
         switch outcome {
         case .found(true, let status, let previous):
@@ -95,6 +89,27 @@ public struct VKSRefresher: Sendable {
         }
         VKSSyncMetrics.refreshed.increment()
         return outcome
+    }
+
+    /// The answer merged and recorded, in one transaction.
+    func store(_ answer: VKSClient.Lookup, of fingerprint: Fingerprint, at time: UInt32) async throws -> Outcome {
+        try await pool.transaction { connection in
+            let outcome: Outcome
+            switch answer {
+            case .notFound:
+                let stored = try await connection.query("SELECT 1 AS one FROM keys WHERE fingerprint = \(fingerprint.hex)").first != nil
+                if stored { try await AccountKeystore.indexSubkeys(of: fingerprint, at: time, on: connection) }
+                outcome = stored ? .unknown : .notStored
+            case .found(let data):
+                switch try await AccountKeystore.mergeFetchedCopy(data, of: fingerprint, at: time, on: connection) {
+                case .notStored: outcome = .notStored
+                case .unchanged(let status): outcome = .found(changed: false, status: status, previousStatus: status)
+                case .changed(let status, let previous): outcome = .found(changed: true, status: status, previousStatus: previous)
+                }
+            }
+            if outcome != .notStored { try await recordAnswer(fingerprint, found: outcome != .unknown, on: connection) }
+            return outcome
+        }
     }
 
     /// The answer, and the next check: sooner for a key used recently, each spread by up to a quarter of

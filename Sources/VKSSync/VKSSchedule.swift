@@ -5,8 +5,8 @@ import Logging
 /// The periodic `vks.schedule` job (one instance runs it, through the job scheduler): queues a
 /// `vks.refresh` for each key that is due (never checked, or past its `next_check_at`), as many as the
 /// rate limit can serve before the next run, each at a random moment of the interval so that they do
-/// not arrive together. A queued key's next check is pushed past the next run, so that the following
-/// runs pick other keys; the refresh sets the real one.
+/// not arrive together. A queued key's next check is pushed past the next run (never pulled earlier), so
+/// that the following runs pick other keys; the refresh sets the real one.
 public enum VKSScheduleJob {
     public static let kind = "vks.schedule"
 
@@ -28,7 +28,7 @@ public enum VKSScheduleJob {
                 """).map { try $0.decode("fingerprint") }
             guard !due.isEmpty else { return 0 }
             let now = Date()
-            try await JobQueue.enqueue(batch: try due.map { hex in
+            let queued = try await JobQueue.enqueue(batch: try due.map { hex in
                 var job = try VKSRefreshJob.make(fingerprint: try Fingerprint(hex))
                 job.runAt = now.addingTimeInterval(Double.random(in: 0..<seconds))
                 return job
@@ -36,9 +36,10 @@ public enum VKSScheduleJob {
             try await connection.query("""
                 INSERT INTO key_vks_checks (fingerprint, next_check_at)
                 SELECT unnest(\(PostgresArray(due))::text[]), now() + \(2 * seconds) * interval '1 second'
-                ON CONFLICT (fingerprint) DO UPDATE SET next_check_at = EXCLUDED.next_check_at
+                ON CONFLICT (fingerprint) DO UPDATE SET next_check_at = greatest(key_vks_checks.next_check_at, EXCLUDED.next_check_at)
                 """)
-            return due.count
+            // Keys whose refresh was already waiting are not counted again.
+            return queued
         }
         if queued > 0 { logger.info("vks refreshes queued", metadata: ["vks.queued": "\(queued)", "vks.capacity": "\(capacity)"]) }
         return queued

@@ -16,7 +16,7 @@ public enum VKSSyncSettings {
     )
     public static let recentRefreshInterval = ConfigSetting.duration(
         "vks.recentRefreshInterval", default: .seconds(6 * 3_600),
-        "How often a key used within vks.recentUse (a look-up, a signature check) is asked instead.",
+        "How often a key used within vks.recentUse (checked as a signer through the keystore) is asked instead.",
         range: .seconds(300)...Duration.seconds(90 * 86_400)
     )
     public static let recentUse = ConfigSetting.duration(

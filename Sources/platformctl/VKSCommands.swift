@@ -38,7 +38,8 @@ struct VKSCommands: AsyncParsableCommand {
                         .map { try $0.decode("fingerprint") }
                 let missing = Set(wanted.map(\.hex)).subtracting(keys)
                 guard missing.isEmpty else { throw Failure.refused("not stored: \(missing.sorted().joined(separator: ", "))") }
-                let started = Date()
+                // The database's clock, which writes checked_at.
+                let started: Date = try await pool.query("SELECT now() AS at").first!.decode("at")
                 var batch = keys[...]
                 while !batch.isEmpty {
                     let chunk = batch.prefix(1_000)
@@ -47,6 +48,12 @@ struct VKSCommands: AsyncParsableCommand {
                     }
                     batch = batch.dropFirst(chunk.count)
                 }
+                // A refresh already waiting for later (the schedule's spread, a retry's back-off) is asked for
+                // now; one the VKS told to wait is held back again by the service, which remembers until when.
+                try await pool.query("""
+                    UPDATE jobs SET run_at = now() WHERE kind = \(VKSRefreshJob.kind) AND state = 'ready' AND run_at > now()
+                    AND payload->>'fingerprint' = ANY(\(PostgresArray(keys))::text[])
+                    """)
                 if noWait {
                     if global.json { return try Output.json(["queued": keys.count]) }
                     return print("queued \(keys.count) refreshes (keys already waiting keep their place)")
@@ -64,7 +71,16 @@ struct VKSCommands: AsyncParsableCommand {
                     if done != last.done { last = (done, Date()) }
                     if Date().timeIntervalSince(last.at) > 60 {
                         progress.finish()
-                        throw Failure.refused("no refresh finished for a minute: is palisade-vks-sync running? (\(keys.count - done) still queued)")
+                        let row = try await pool.query("""
+                            SELECT min(run_at) AS next, max(last_error) AS error FROM jobs WHERE kind = \(VKSRefreshJob.kind)
+                            AND payload->>'fingerprint' = ANY(\(PostgresArray(keys))::text[])
+                            """).first
+                        let next: Date? = try row?.decodeIfPresent("next")
+                        let error: String? = try row?.decodeIfPresent("error")
+                        var message = "no refresh finished for a minute; \(keys.count - done) still queued"
+                        if let next, next > Date() { message += ", the next not before \(Output.date(next))" }
+                        if let error { message += " (last error: \(error))" }
+                        throw Failure.refused(message + ". Is palisade-vks-sync running? `platformctl jobs list --queue vks` shows them.")
                     }
                     try await Task.sleep(for: .milliseconds(500))
                 }

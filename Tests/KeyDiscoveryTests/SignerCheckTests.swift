@@ -19,21 +19,33 @@ struct SignerCheckTests {
                     logger: setup.world.db.logger)
     }
 
-    /// The fingerprint of the stored key's (encryption) subkey: what a signature's issuer names when a subkey signs.
-    func subkey(_ setup: VKSSyncTests.Setup) throws -> Fingerprint {
-        try #require(try Certificate.parse(setup.stored).first?.subkeys.first).key.fingerprint
+    /// The key of `setup` with a signing subkey added (at gpg, then imported into the keystore: the
+    /// encryption subkey and the signing one); what a signature's issuer names when a subkey signs.
+    func withSigningSubkey(_ setup: VKSSyncTests.Setup) async throws -> (certificate: [UInt8], signing: Fingerprint, encryption: Fingerprint) {
+        _ = try await setup.home.gpg(["--quick-add-key", setup.fingerprint.hex, "ed25519", "sign", "never"])
+        let exported = try await setup.exported()
+        _ = try await AccountKeystore(pool: setup.world.servicePool, logger: setup.world.db.logger)
+            .importCertificates(exported, for: setup.account, by: "test")
+        try await setup.world.db.pool.query("DELETE FROM jobs")
+        let subkeys = try #require(try Certificate.parse(exported).first).validated(at: UInt32(Date().timeIntervalSince1970)).subkeys
+        let signing = try #require(subkeys.first { ($0.keyFlags & 0x02) != 0 }).fingerprint
+        let encryption = try #require(subkeys.first { ($0.keyFlags & 0x02) == 0 }).fingerprint
+        let stored: [UInt8] = try #require(try await setup.world.db.pool.query("SELECT certificate FROM keys WHERE fingerprint = \(setup.fingerprint.hex)").first)
+            .decode("certificate")
+        return (stored, signing, encryption)
     }
 
     @Test("Asked by a subkey's fingerprint: our key, checked against the VKS now; a revocation there is in the answer and in our keystore")
     func freshRevocation() async throws {
         let setup = try await VKSSyncTests.setup()
         defer { setup.close() }
-        let revoked = try VKSSyncTests.inserting(try setup.revocation(), into: setup.stored)
+        let key = try await withSigningSubkey(setup)
+        let revoked = try VKSSyncTests.inserting(try setup.revocation(), into: key.certificate)
         try setup.world.vks.publish(try VKSSyncTests.withoutIdentities(revoked), verified: [])
-        let issuer = try subkey(setup)
-        let answer = try await signers(setup).check(issuer: issuer)
-        #expect(answer.fingerprint == setup.fingerprint.hex && answer.issuer == issuer.hex)
-        #expect(answer.status == "revoked" && answer.stored && answer.fresh && answer.vks == "found" && answer.error == nil)
+        let answer = try await signers(setup).check(issuer: key.signing)
+        #expect(answer.fingerprint == setup.fingerprint.hex && answer.issuer == key.signing.hex)
+        #expect(answer.status == "revoked" && answer.issuerStatus == "revoked" && answer.stored && answer.fresh && answer.vks == "found"
+                && answer.error == nil)
         #expect(try Certificate.parse(Array(answer.certificate.utf8)).first?.userIDs.count == 1)
         #expect(try await setup.storedCertificate.status == "revoked")
         #expect(try await setup.pendingWKDJobs() == 1)
@@ -72,16 +84,20 @@ struct SignerCheckTests {
     func api() async throws {
         let setup = try await VKSSyncTests.setup()
         defer { setup.close() }
-        try setup.world.vks.publish(setup.stored, verified: [])
+        let key = try await withSigningSubkey(setup)
+        try setup.world.vks.publish(key.certificate, verified: [])
         let keystore = AccountKeystore(pool: setup.world.servicePool, logger: setup.world.db.logger)
         try await HTTPTestClient.serving(token: Self.token, logger: setup.world.db.logger, { onListening in
             KeystoreApplication.make(keystore: keystore, signers: signers(setup), tokens: BearerTokens(["webmail:\(Self.token)"]),
                                      host: "127.0.0.1", port: 0, logger: setup.world.db.logger, onListening: onListening)
         }) { client in
-            let found = try await client.request("GET", "/v1/signers/\(try subkey(setup).hex.lowercased())")
+            let found = try await client.request("GET", "/v1/signers/\(key.signing.hex.lowercased())")
             #expect(found.status == 200, "\(found.text)")
             #expect(found.json["fingerprint"] as? String == setup.fingerprint.hex && found.json["fresh"] as? Bool == true
-                    && found.json["status"] as? String == "valid", "\(found.text)")
+                    && found.json["status"] as? String == "valid" && found.json["issuerStatus"] as? String == "valid", "\(found.text)")
+            // The encryption subkey made no signature that holds.
+            let encryption = try await client.request("GET", "/v1/signers/\(key.encryption.hex)")
+            #expect(encryption.status == 200 && encryption.json["issuerStatus"] as? String == "not_signing", "\(encryption.text)")
             let missing = try await client.request("GET", "/v1/signers/\(String(repeating: "EF", count: 20))")
             #expect(missing.status == 404 && missing.code == "key_not_found", "\(missing.text)")
             let bad = try await client.request("GET", "/v1/signers/xyz")

@@ -210,11 +210,17 @@ struct VKSSyncTests {
                 .importCertificates(try #require(try Armor.decode(Array(armored.utf8)).first).data, for: setup.account, by: "test")
         }
         try await setup.world.db.pool.query("DELETE FROM jobs")
+        // The first key was checked a day ago and is due again; the two others were never checked.
+        try await setup.world.db.pool.query("""
+            INSERT INTO key_vks_checks (fingerprint, found, checked_at, attempted_at, next_check_at)
+            VALUES (\(setup.fingerprint.hex), true, now() - interval '1 day', now() - interval '1 day', now() - interval '1 hour')
+            """)
         let logger = setup.world.db.logger
-        // One minute at two a minute: two keys this run, the third the next.
+        // One minute at two a minute: two keys this run (the never-checked ones first), the third the next.
         #expect(try await VKSScheduleJob.queueDue(pool: setup.vksPool, interval: .seconds(60), requestsPerMinute: 2, logger: logger) == 2)
         #expect(try await setup.world.db.count("""
             SELECT count(*) FROM jobs WHERE kind = 'vks.refresh' AND run_at >= created_at AND run_at < created_at + interval '61 seconds'
+            AND payload->>'fingerprint' <> '\(setup.fingerprint.hex)'
             """) == 2)
         #expect(try await VKSScheduleJob.queueDue(pool: setup.vksPool, interval: .seconds(60), requestsPerMinute: 2, logger: logger) == 1)
         #expect(try await VKSScheduleJob.queueDue(pool: setup.vksPool, interval: .seconds(60), requestsPerMinute: 2, logger: logger) == 0)

@@ -149,6 +149,49 @@ struct VKSSyncTests {
         #expect(try await setup.pendingWKDJobs() == 0)
     }
 
+    @Test("A newer expiry and a new subkey published at the VKS are taken; a subkey bound by another key is not")
+    func newExpiryAndSubkey() async throws {
+        let setup = try await Self.setup()
+        defer { setup.close() }
+        // At gpg: the key now expires in two years, and has a new signing subkey.
+        _ = try await setup.home.gpg(["--quick-set-expire", setup.fingerprint.hex, "2y"])
+        _ = try await setup.home.gpg(["--quick-add-key", setup.fingerprint.hex, "ed25519", "sign", "1y"])
+        // And a subkey of another key, with that key's binding signature, spliced in: a forged binding for ours.
+        let other = try await setup.home.generate("\(DiscoveryWorld.unique("f"))@elsewhere.example", passphrase: "")
+        let otherKey = try #require(try Armor.decode(Array(try await setup.home.gpg(["--armor", "--export", other]).utf8)).first).data
+        let otherPackets = try PacketReader.packets(otherKey)
+        let subkeyAt = try #require(otherPackets.firstIndex { $0.tag == .publicSubkey })
+        let forged = otherPackets[subkeyAt...].prefix(2).flatMap(\.serialized)
+        try setup.world.vks.publish(try await setup.exported() + forged, verified: [])
+
+        let outcome = try await setup.refresher().refresh(setup.fingerprint)
+        #expect(outcome == .found(changed: true, status: "valid", previousStatus: "valid"))
+        let stored = try await setup.storedCertificate
+        let valid = try #require(try Certificate.parse(stored.bytes).first).validated(at: UInt32(Date().timeIntervalSince1970))
+        #expect(valid.expirationTime != nil)
+        #expect(valid.subkeys.count == 2)
+        let foreign = try #require(try Certificate.parse(otherKey).first?.subkeys.first).key.fingerprint
+        #expect(!valid.subkeys.contains { $0.fingerprint == foreign })
+        #expect(try await setup.world.db.count("SELECT count(*) FROM keys WHERE expires_at IS NOT NULL AND cardinality(subkey_fingerprints) = 2") == 1)
+        #expect(try await setup.pendingWKDJobs() == 1)
+    }
+
+    @Test("A VKS that answers too late is an outage: the refresh fails at the timeout and changes nothing")
+    func slowAnswer() async throws {
+        let setup = try await Self.setup()
+        defer { setup.close() }
+        try setup.world.vks.publish(try Self.inserting(try setup.revocation(), into: setup.stored), verified: [])
+        let path = "/vks/v1/by-fingerprint/\(setup.fingerprint.hex)"
+        setup.world.vks.slow(path, by: .seconds(5))
+        defer { setup.world.vks.slow(path, by: nil) }
+        var impatient = setup.world.configuration()
+        impatient.timeout = .seconds(1)
+        await #expect(throws: VKSRefreshFailure.self) { try await setup.refresher(impatient).refresh(setup.fingerprint) }
+        let stored = try await setup.storedCertificate
+        #expect(stored.bytes == setup.stored && stored.status == "valid")
+        #expect(try await setup.check?.error != nil)
+    }
+
     @Test("A 404 means unknown to the VKS, not revoked; an outage and a 5xx change nothing but the record of the attempt")
     func unknownAndOutage() async throws {
         let setup = try await Self.setup()

@@ -16,7 +16,7 @@ import Synchronization
 ///   of its addresses `unpublished` (or `published` once verified); `POST /vks/v1/request-verify`
 ///   `{token, addresses}` marks them `pending`; an unknown token is 400 with a JSON error.
 /// - Any path set with `limit(_:retryAfter:)` answers 429 with `Retry-After`; one set with
-///   `fail(_:status:)` answers that server error.
+///   `fail(_:status:)` answers that server error; a look-up by fingerprint set with `slow(_:by:)` answers late.
 ///
 /// One server per test process on the world's backend port, shared by every test; tests use addresses
 /// of their own, so they do not see each other's keys. `requests` records every path asked.
@@ -35,6 +35,7 @@ final class TestVKS: Sendable {
         var pending: Set<String> = []
         var limited: [String: Int] = [:]
         var failing: [String: Int] = [:]
+        var slow: [String: Duration] = [:]
         var requests: [String] = []
     }
 
@@ -96,6 +97,11 @@ final class TestVKS: Sendable {
         state.withLock { $0.failing[path] = status }
     }
 
+    /// Makes `path` answer only after `delay` (nil: at once again).
+    func slow(_ path: String, by delay: Duration?) {
+        state.withLock { $0.slow[path] = delay }
+    }
+
     /// Serves nothing for `fingerprint` any more (404).
     func withdraw(_ fingerprint: String) {
         state.withLock { _ = $0.keys.removeValue(forKey: fingerprint) }
@@ -117,7 +123,8 @@ final class TestVKS: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/vks/v1/by-fingerprint/:value") { request, context in
-            self.lookup(request, context) { key, value in key.fingerprints.contains(value) }
+            if let delay = self.state.withLock({ $0.slow[request.uri.path] }) { try await Task.sleep(for: delay) }
+            return self.lookup(request, context) { key, value in key.fingerprints.contains(value) }
         }
         router.get("/vks/v1/by-keyid/:value") { request, context in
             self.lookup(request, context) { key, value in key.keyIDs.contains(value) }

@@ -67,8 +67,10 @@ start)
         url
         exit 0
     fi
+    # max_connections: the test suite runs its suites at once, each test with a database and pools of its own
+    # (at 300 a full run could see "too many clients", which a child platformctl reports as unreachable).
     as_owner "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start -o \
-        "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$sockets -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" \
+        "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$sockets -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" \
         >/dev/null || { tail -n 30 "$data/server.log" >&2; exit 1; }
     url
     ;;

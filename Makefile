@@ -136,6 +136,7 @@ bench-vks: deps
 fuzz:
 	Fuzz/run.sh openpgp $${FUZZ_SECONDS:-60}
 	Fuzz/run.sh wkd-request $${FUZZ_SECONDS:-60}
+	Fuzz/run.sh mail-policy $${FUZZ_SECONDS:-60}
 
 clean:
 	$(PG) destroy $(LOCAL)/pg || true

@@ -174,6 +174,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Mail transport policy: MTA-STS (and, with the transport daemon, DANE), parsed and decided.
+        .target(
+            name: "MailPolicy",
+            dependencies: ["Core"],
+            swiftSettings: swiftSettings
+        ),
         // The VKS sync worker: stored keys refreshed from the validating key server.
         .target(
             name: "VKSSync",
@@ -290,6 +296,13 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
+            name: "MailPolicyFuzzer",
+            dependencies: ["MailPolicy", "Core", "FuzzSupport"],
+            path: "Fuzz/MailPolicyFuzzer",
+            exclude: ["Seeds"],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
             name: "WKDRequestFuzzer",
             dependencies: ["WKDPublishing", "FuzzSupport"],
             path: "Fuzz/WKDRequestFuzzer",
@@ -370,6 +383,11 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MailPolicyTests",
+            dependencies: ["MailPolicy", "Core"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,33 @@
+// The libFuzzer target for the mail transport policy parsers: MTA-STS TXT records (as one record and as
+// a TXT answer of several) and MTA-STS policy files, with their mx patterns matched, all on hostile bytes.
+//
+//   Fuzz/run.sh mail-policy [SECONDS]      build with libFuzzer and the address sanitizer and fuzz, seeded from Seeds/
+//
+// Built normally (without FUZZING), it is a replayer: `MailPolicyFuzzer FILE…`.
+import Core
+import FuzzSupport
+import MailPolicy
+
+func fuzzOne(_ bytes: [UInt8]) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    if let record = try? MTASTSRecord.parse(text) {
+        precondition((1...32).contains(record.id.utf8.count), "an id is 1 to 32 characters")
+    }
+    _ = MTASTSRecord.discover(text.split(separator: "\n").map(String.init))
+    if let policy = try? MTASTSPolicy.parse(bytes) {
+        precondition(policy.maxAge <= MTASTSPolicy.maximumAge, "max_age is capped")
+        precondition(policy.mode == .none || !policy.mx.isEmpty, "an enforcing or testing policy names an mx")
+        for pattern in policy.mx.prefix(8) {
+            // Every pattern matches the host it describes (a wildcard: one label more).
+            let host = pattern.isWildcard ? "mx." + pattern.domain.ascii : pattern.domain.ascii
+            if let name = try? DomainName(host) { precondition(pattern.matches(name), "\(pattern) does not match \(host)") }
+        }
+    }
+}
+
+@main
+struct Entry {
+    static func main() {
+        FuzzEntry.run(fuzzOne)
+    }
+}

@@ -1,5 +1,6 @@
-// The libFuzzer target for the mail transport policy parsers: MTA-STS TXT records (as one record and as
-// a TXT answer of several) and MTA-STS policy files, with their mx patterns matched, all on hostile bytes.
+// The libFuzzer target for the mail transport policy parsers: Postfix socketmap requests (netstrings),
+// MTA-STS TXT records (as one record and as a TXT answer of several) and MTA-STS policy files, with
+// their mx patterns matched, all on hostile bytes.
 //
 //   Fuzz/run.sh mail-policy [SECONDS]      build with libFuzzer and the address sanitizer and fuzz, seeded from Seeds/
 //
@@ -9,6 +10,17 @@ import FuzzSupport
 import MailPolicy
 
 func fuzzOne(_ bytes: [UInt8]) {
+    // A socketmap connection's bytes, request after request, as the daemon reads them.
+    var rest = bytes[...]
+    while !rest.isEmpty {
+        switch Socketmap.parse(rest) {
+        case .request(_, let length), .badRequest(_, let length):
+            precondition(length > 0 && length <= rest.count, "a request's length is within the bytes")
+            rest = rest.dropFirst(length)
+        case .incomplete, .broken:
+            rest = []
+        }
+    }
     let text = String(decoding: bytes, as: UTF8.self)
     if let record = try? MTASTSRecord.parse(text) {
         precondition((1...32).contains(record.id.utf8.count), "an id is 1 to 32 characters")

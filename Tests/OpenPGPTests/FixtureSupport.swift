@@ -39,7 +39,8 @@ struct GnuPG {
     func remove() { try? FileManager.default.removeItem(at: home) }
 
     func run(_ arguments: [String]) async throws -> String {
-        try await ChildProcess.run("/usr/bin/gpg", ["--homedir", home.path, "--batch", "--no-tty", "--quiet"] + arguments)
+        // No agent: these are public keys only, and an agent would outlive the home remove() deletes.
+        try await ChildProcess.run("/usr/bin/gpg", ["--homedir", home.path, "--batch", "--no-tty", "--quiet", "--no-autostart"] + arguments)
     }
 
     /// `gpg --with-colons` for a file, without importing it.

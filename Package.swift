@@ -260,7 +260,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "WKDBenchmark",
-            dependencies: ["WKDPublishing", "Keystore", "OpenPGP", "Core", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["WKDPublishing", "Keystore", "OpenPGP", "Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/WKDBenchmark",
             swiftSettings: swiftSettings
         ),

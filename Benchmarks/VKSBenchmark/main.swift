@@ -41,22 +41,12 @@ func seconds(since start: ContinuousClock.Instant) -> Double { (ContinuousClock.
 // The keys, imported by one account, four callers at a time.
 let account = try await keystorePool.query("SELECT id FROM accounts ORDER BY id LIMIT 1").first!.decode("id", as: Int64.self)
 let keystore = AccountKeystore(pool: keystorePool, logger: logger)
-let next = Atomic<Int>(0)
 let served = Mutex<[String: String]>([:])
 var start = ContinuousClock.now
-try await withThrowingTaskGroup(of: Void.self) { group in
-    for _ in 0..<4 {
-        group.addTask {
-            while true {
-                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard index < count else { return }
-                let key = Array(try Data(contentsOf: URL(fileURLWithPath: "\(arguments[3])/bench\(index).pgp")))
-                let fingerprint = try await keystore.importCertificates(key, for: account, by: "bench")[0].fingerprint
-                served.withLock { $0[fingerprint] = Armor.encode(key, as: .publicKey) }
-            }
-        }
-    }
-    try await group.waitForAll()
+try await forEachIndex(count, callers: 4) { index in
+    let key = Array(try Data(contentsOf: URL(fileURLWithPath: "\(arguments[3])/bench\(index).pgp")))
+    let fingerprint = try await keystore.importCertificates(key, for: account, by: "bench")[0].fingerprint
+    served.withLock { $0[fingerprint] = Armor.encode(key, as: .publicKey) }
 }
 print(String(format: "vks setup keys_imported=%d seconds=%.1f", count, seconds(since: start)))
 
@@ -88,7 +78,7 @@ let schedule = VKSRefresher.Schedule(interval: .seconds(86_400), recentInterval:
 /// returns when it started, the seconds it ran and how many keys the VKS answered for in that time.
 func burst(perMinute: Int, limit: Duration?) async throws -> (ContinuousClock.Instant, Double, Int) {
     try await vksPool.query("DELETE FROM jobs")
-    try await vksPool.transaction { connection in
+    _ = try await vksPool.transaction { connection in
         try await JobQueue.enqueue(batch: try keys.keys.map { try VKSRefreshJob.make(fingerprint: try Fingerprint($0)) }, on: connection)
     }
     let refresher = VKSRefresher(pool: vksPool, client: client, limiter: VKSRateLimiter(perMinute: perMinute), schedule: schedule, logger: logger)

@@ -6,6 +6,7 @@
 //
 //   WKDBenchmark ADMIN_URL KEYSTORE_URL WKD_URL KEYS_DIR ADDRESSES EXPORT_DIR HASHES
 import Core
+import CoreTestSupport
 import Foundation
 import Keystore
 import Logging
@@ -47,23 +48,13 @@ let accounts: [String: Int64] = Dictionary(uniqueKeysWithValues: try await admin
 
 // Each key imported and bound by its account, four callers at a time.
 let keystore = AccountKeystore(pool: keystorePool, logger: logger)
-let next = Atomic<Int>(0)
 var start = ContinuousClock.now
-try await withThrowingTaskGroup(of: Void.self) { group in
-    for _ in 0..<4 {
-        group.addTask {
-            while true {
-                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard index < count else { return }
-                let address = "bench\(index)@bench.example"
-                let key = Array(try Data(contentsOf: URL(fileURLWithPath: "\(arguments[4])/bench\(index).pgp")))
-                let account = accounts[address]!
-                let fingerprint = try await keystore.importCertificates(key, for: account, by: "bench")[0].fingerprint
-                try await keystore.bind(address, to: fingerprint, of: account, by: "bench")
-            }
-        }
-    }
-    try await group.waitForAll()
+try await forEachIndex(count, callers: 4) { index in
+    let address = "bench\(index)@bench.example"
+    let key = Array(try Data(contentsOf: URL(fileURLWithPath: "\(arguments[4])/bench\(index).pgp")))
+    let account = accounts[address]!
+    let fingerprint = try await keystore.importCertificates(key, for: account, by: "bench")[0].fingerprint
+    try await keystore.bind(address, to: fingerprint, of: account, by: "bench")
 }
 print(String(format: "wkd setup keys_imported_and_bound=%d seconds=%.1f", count, seconds(since: start)))
 

@@ -18,8 +18,7 @@ let tokens = BearerTokens(KeystoreSettings.apiTokens.read(configuration))
 let host = KeystoreSettings.listenHost.read(configuration)
 let port = KeystoreSettings.listenPort.read(configuration)
 let discovery = KeyDiscoveryConfiguration(configuration)
-var signerDiscovery = discovery
-signerDiscovery.timeout = KeystoreSettings.signerTimeout.read(configuration)
+let signerTimeout = KeystoreSettings.signerTimeout.read(configuration)
 ServiceCommandLine.checked(configuration, program: "palisade-keystore")
 let lookup: KeyLookup
 let signers: SignerCheck
@@ -28,8 +27,10 @@ do {
     let resolver = try DNSResolver(configuration, logger: logger)
     let fetcher = try HTTPFetcher(configuration, resolver: resolver, logger: logger)
     lookup = KeyLookup(pool: pool, fetcher: fetcher, resolver: resolver, configuration: discovery, logger: logger)
-    signers = SignerCheck(pool: pool, client: VKSClient(fetcher: fetcher, configuration: signerDiscovery), logger: logger)
-    publication = VKSKeyPublication(keystore: keystore, client: VKSClient(fetcher: fetcher, configuration: discovery))
+    // One client for both, so that a 429 to either holds the other back too.
+    let vks = VKSClient(fetcher: fetcher, configuration: discovery)
+    signers = SignerCheck(pool: pool, client: vks.withTimeout(signerTimeout), logger: logger)
+    publication = VKSKeyPublication(keystore: keystore, client: vks)
 } catch {
     ServiceCommandLine.fail("palisade-keystore", "configuration error:\n\(error)")
 }

@@ -21,7 +21,7 @@ public struct VKSClient: Sendable {
 
     public let baseURL: URL
     let fetcher: HTTPFetcher
-    let timeout: Duration
+    var timeout: Duration
     let maxKeySize: Int
     let backoff: VKSBackoff
     let now: @Sendable () -> Date
@@ -33,6 +33,13 @@ public struct VKSClient: Sendable {
         maxKeySize = configuration.maxKeySize
         backoff = VKSBackoff()
         self.now = now
+    }
+
+    /// This client with another timeout, still sharing what the server asked it to hold back.
+    public func withTimeout(_ timeout: Duration) -> VKSClient {
+        var copy = self
+        copy.timeout = timeout
+        return copy
     }
 
     /// `GET /vks/v1/by-fingerprint/<FINGERPRINT>`: the key whose primary key or subkey has it. Always

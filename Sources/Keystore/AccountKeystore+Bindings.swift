@@ -45,7 +45,7 @@ extension AccountKeystore {
                 INSERT INTO key_addresses (fingerprint, address_id, user_id) VALUES (\(parsed.hex), \(addressID), \(userID.text))
                 ON CONFLICT (address_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, user_id = EXCLUDED.user_id, created_at = now()
                 """)
-            try await enqueueRefresh(addresses: [address.canonical], on: connection)
+            try await Self.enqueueRefresh(addresses: [address.canonical], on: connection)
         }
     }
 
@@ -65,7 +65,7 @@ extension AccountKeystore {
             guard try await connection.query("DELETE FROM key_addresses WHERE address_id = \(addressID)").affectedRows == 1 else {
                 throw KeystoreError(.notBound, "\(address) has no key bound")
             }
-            try await enqueueRefresh(addresses: [address.canonical], on: connection)
+            try await Self.enqueueRefresh(addresses: [address.canonical], on: connection)
         }
     }
 

@@ -55,9 +55,7 @@ extension AccountKeystore {
             throw KeystoreError(.keyTooLarge, "certificate \(fingerprint.hex) would be larger than 1 MiB once merged")
         }
         try await Self.write(merged, bytes: bytes, of: fingerprint, at: time, on: connection)
-        try await JobQueue.enqueue(batch: try await Self.boundAddresses(of: fingerprint, on: connection).map {
-            try WKDRefreshJob.make(canonicalAddress: $0)
-        }, on: connection)
+        try await Self.enqueueRefresh(addresses: try await Self.boundAddresses(of: fingerprint, on: connection), on: connection)
         return .changed(status: status, previousStatus: previousStatus)
     }
 

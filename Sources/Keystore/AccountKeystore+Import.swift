@@ -136,7 +136,7 @@ extension AccountKeystore {
             throw KeystoreError(.keyTooLarge, "certificate \(fingerprint.hex) would be larger than 1 MiB once merged")
         }
         try await Self.write(merged, bytes: bytes, of: fingerprint, at: time, on: connection)
-        try await enqueueRefresh(addresses: try await Self.boundAddresses(of: fingerprint, on: connection), on: connection)
+        try await Self.enqueueRefresh(addresses: try await Self.boundAddresses(of: fingerprint, on: connection), on: connection)
         try await JobQueue.enqueue(VKSRefreshJob.make(fingerprint: fingerprint), on: connection)
         return KeyImportResult(fingerprint: fingerprint.hex, outcome: .merged, status: Self.statusWord(merged, at: time), dropped: valid.dropped)
     }

@@ -67,7 +67,7 @@ extension AccountKeystore {
                 WHERE b.address_id = a.id AND b.fingerprint = \(parsed.hex) AND a.account_id = \(account)
                 RETURNING a.address
                 """)
-            try await enqueueRefresh(addresses: try unbound.map { try $0.decode("address") }, on: connection)
+            try await Self.enqueueRefresh(addresses: try unbound.map { try $0.decode("address") }, on: connection)
             try await connection.query("""
                 DELETE FROM keys WHERE fingerprint = \(parsed.hex) AND NOT EXISTS (SELECT 1 FROM account_keys WHERE fingerprint = \(parsed.hex))
                 """)

@@ -76,7 +76,7 @@ public struct AccountKeystore: Sendable {
             """).map { try $0.decode("address") }
     }
 
-    func enqueueRefresh(addresses: [String], on connection: PostgresConnection) async throws {
+    static func enqueueRefresh(addresses: [String], on connection: PostgresConnection) async throws {
         try await JobQueue.enqueue(batch: addresses.map { try WKDRefreshJob.make(canonicalAddress: $0) }, on: connection)
     }
 }

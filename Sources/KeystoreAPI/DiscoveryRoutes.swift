@@ -52,7 +52,12 @@ enum DiscoveryRoutes {
 
     /// A `Retry-After` header: the seconds until `date`, by the look-up's clock.
     static func seconds(until date: Date?, _ lookup: KeyLookup) -> String? {
-        date.map { String(max(1, Int($0.timeIntervalSince(lookup.currentTime).rounded(.up)))) }
+        seconds(until: date, now: lookup.currentTime)
+    }
+
+    /// A `Retry-After` header: the whole seconds (at least 1) from `now` until `date`.
+    static func seconds(until date: Date?, now: Date) -> String? {
+        date.map { String(max(1, Int($0.timeIntervalSince(now).rounded(.up)))) }
     }
 
     static func status(of answer: LookupAnswer) -> HTTPResponse.Status {

@@ -29,7 +29,7 @@ enum VKSRoutes {
                                                                                       by: KeystoreRoutes.actor(context))))
             } catch let error as VKSError {
                 var failure = APIError(.badGateway, code: "vks_unavailable", "the VKS did not take the key: \(error)")
-                if let retryAfter = error.retryAfter { failure.headers[.retryAfter] = String(max(1, Int(retryAfter.timeIntervalSinceNow.rounded(.up)))) }
+                if let header = DiscoveryRoutes.seconds(until: error.retryAfter, now: Date()) { failure.headers[.retryAfter] = header }
                 throw failure
             }
         }
@@ -55,7 +55,7 @@ enum VKSRoutes {
                 throw APIError(.notFound, code: "key_not_found", message)
             } catch SignerCheck.Failure.unavailable(let message, let retryAfter) {
                 var failure = APIError(.badGateway, code: "vks_unavailable", message)
-                if let retryAfter { failure.headers[.retryAfter] = String(max(1, Int(retryAfter.timeIntervalSinceNow.rounded(.up)))) }
+                if let header = DiscoveryRoutes.seconds(until: retryAfter, now: Date()) { failure.headers[.retryAfter] = header }
                 throw failure
             }
         }

@@ -14,6 +14,11 @@ import VKSSync
 struct SignerCheckTests {
     static let token = "0123456789abcdef0123456789abcdef-webmail"
 
+    /// A fingerprint no key has, of its own: the test VKS is shared, and other tests count its requests by path.
+    static func unknownFingerprint() throws -> Fingerprint {
+        try Fingerprint((0..<20).map { _ in String(format: "%02X", UInt8.random(in: 0...255)) }.joined())
+    }
+
     func signers(_ setup: VKSSyncTests.Setup, _ configuration: KeyDiscoveryConfiguration? = nil) -> SignerCheck {
         SignerCheck(pool: setup.world.servicePool, client: VKSClient(fetcher: setup.world.fetcher, configuration: configuration ?? setup.world.configuration()),
                     logger: setup.world.db.logger)
@@ -74,8 +79,9 @@ struct SignerCheckTests {
             let answer = try await signers(setup).check(issuer: try Fingerprint(other))
             #expect(answer.fingerprint == other && answer.status == "valid" && !answer.stored && answer.fresh)
             #expect(try await setup.world.db.count("SELECT count(*) FROM keys") == 1)
-            await #expect(throws: SignerCheck.Failure.notFound("no key has the fingerprint \(String(repeating: "CD", count: 20))")) {
-                try await signers(setup).check(issuer: try Fingerprint(String(repeating: "CD", count: 20)))
+            let nobodys = try Self.unknownFingerprint()
+            await #expect(throws: SignerCheck.Failure.notFound("no key has the fingerprint \(nobodys.hex)")) {
+                try await signers(setup).check(issuer: nobodys)
             }
         }
     }
@@ -97,7 +103,7 @@ struct SignerCheckTests {
                 // The encryption subkey made no signature that holds.
                 let encryption = try await client.request("GET", "/v1/signers/\(key.encryption.hex)")
                 #expect(encryption.status == 200 && encryption.json["issuerStatus"] as? String == "not_signing", "\(encryption.text)")
-                let missing = try await client.request("GET", "/v1/signers/\(String(repeating: "EF", count: 20))")
+                let missing = try await client.request("GET", "/v1/signers/\(try Self.unknownFingerprint().hex)")
                 #expect(missing.status == 404 && missing.code == "key_not_found", "\(missing.text)")
                 let bad = try await client.request("GET", "/v1/signers/xyz")
                 #expect(bad.status == 400 && bad.code == "invalid_request", "\(bad.text)")

@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "KeyDiscovery", targets: ["KeyDiscovery"]),
         .library(name: "WKDPublishing", targets: ["WKDPublishing"]),
         .library(name: "VKSSync", targets: ["VKSSync"]),
+        .library(name: "MailPolicy", targets: ["MailPolicy"]),
+        .library(name: "TransportPolicy", targets: ["TransportPolicy"]),
         .library(name: "HTTPService", targets: ["HTTPService"]),
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
@@ -177,7 +179,20 @@ let package = Package(
         // Mail transport policy: MTA-STS (and, with the transport daemon, DANE), parsed and decided.
         .target(
             name: "MailPolicy",
-            dependencies: ["Core"],
+            dependencies: ["Core", "DNS", "HTTPFetch"],
+            swiftSettings: swiftSettings
+        ),
+        // The transport-policy daemon's parts: the shared cache, refresh jobs, the socketmap listener.
+        .target(
+            name: "TransportPolicy",
+            dependencies: [
+                "Core", "MailPolicy", "DNS", "HTTPFetch",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The VKS sync worker: stored keys refreshed from the validating key server.

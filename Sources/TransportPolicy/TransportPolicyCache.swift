@@ -1,0 +1,62 @@
+import Foundation
+import MailPolicy
+import Synchronization
+
+/// Each instance's memory copy of the entries it has used, in front of `transport_policies`: what makes
+/// a cached answer a dictionary look-up. `TransportCacheSync` replaces an entry when PostgreSQL announces
+/// a change and empties the copy when the LISTEN connection (re)starts.
+public final class TransportPolicyCache: Sendable {
+    struct Slot {
+        var entry: TransportPolicyEntry
+        /// When this instance last asked for the entry's refresh (so a due entry is asked for once, not
+        /// on every look-up); nil when it has not.
+        var refreshRequestedAt: Date?
+    }
+
+    private let slots = Mutex<[String: Slot]>([:])
+    let capacity: Int
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    public var count: Int { slots.withLock { $0.count } }
+
+    public func entry(_ domain: String) -> TransportPolicyEntry? {
+        slots.withLock { $0[domain]?.entry }
+    }
+
+    public func store(_ entry: TransportPolicyEntry) {
+        slots.withLock { slots in
+            if slots[entry.domain] == nil, slots.count >= capacity {
+                // Full: forget a tenth, arbitrarily (a forgotten domain is read back from PostgreSQL).
+                for key in slots.keys.prefix(max(1, capacity / 10)) { slots[key] = nil }
+            }
+            slots[entry.domain] = Slot(entry: entry, refreshRequestedAt: nil)
+        }
+    }
+
+    /// Replaces an entry only if this instance holds it (a NOTIFY about a domain it never used is ignored).
+    public func replace(_ entry: TransportPolicyEntry) {
+        slots.withLock { slots in
+            if slots[entry.domain] != nil { slots[entry.domain] = Slot(entry: entry, refreshRequestedAt: nil) }
+        }
+    }
+
+    public func contains(_ domain: String) -> Bool { slots.withLock { $0[domain] != nil } }
+
+    public func remove(_ domain: String) { _ = slots.withLock { $0.removeValue(forKey: domain) } }
+
+    public func removeAll() { slots.withLock { $0.removeAll() } }
+
+    /// True once per `interval` for a domain: whether the caller should ask for its refresh now.
+    func claimRefresh(_ domain: String, at time: Date, interval: TimeInterval) -> Bool {
+        slots.withLock { slots in
+            guard var slot = slots[domain] else { return false }
+            if let requested = slot.refreshRequestedAt, time.timeIntervalSince(requested) < interval { return false }
+            slot.refreshRequestedAt = time
+            slots[domain] = slot
+            return true
+        }
+    }
+}

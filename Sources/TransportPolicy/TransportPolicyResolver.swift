@@ -1,0 +1,133 @@
+import Core
+import Foundation
+import Logging
+import MailPolicy
+import Metrics
+import Synchronization
+
+/// Answers Postfix's TLS policy look-ups: a profile by map name, the domain's entry from memory, else
+/// from PostgreSQL, else checked on the network once however many look-ups wait for it (and stored for
+/// every instance). A due entry is answered as it is and its refresh queued as jobs: network work never
+/// sits on the path of a look-up that has an entry.
+public final class TransportPolicyResolver: Sendable {
+    public let profiles: [String: TransportProfile]
+    let checker: TransportPolicyChecker
+    let store: TransportPolicyStore
+    public let cache: TransportPolicyCache
+    let jobs: JobQueue
+    let options: TransportDecision.Options
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let flights = TransportFlights()
+
+    public init(profiles: [String: TransportProfile], checker: TransportPolicyChecker, pool: PostgresPool, cache: TransportPolicyCache,
+                options: TransportDecision.Options, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.profiles = profiles
+        self.checker = checker
+        store = TransportPolicyStore(pool: pool)
+        self.cache = cache
+        jobs = JobQueue(pool: pool)
+        self.options = options
+        self.logger = logger
+        self.now = now
+    }
+
+    /// The answer if it needs neither PostgreSQL nor the network (the socketmap listener gives it
+    /// without leaving its event loop); nil otherwise.
+    public func immediateAnswer(_ request: Socketmap.Request) -> TransportAnswer? {
+        guard let profile = profiles[request.name] else { return unknownMap(request.name) }
+        let key = request.key.lowercased()
+        if let entry = cache.entry(key) {
+            return decide(entry, profile: profile, cached: true)
+        }
+        if case .other(let why) = TransportKey(key) {
+            return TransportMetrics.answered(TransportAnswer(kind: .notADomain, reply: .notFound, reason: "\(request.key.prefix(80)) is \(why)"), cached: true)
+        }
+        return nil
+    }
+
+    public func answer(_ request: Socketmap.Request) async -> TransportAnswer {
+        if let answer = immediateAnswer(request) { return answer }
+        guard let profile = profiles[request.name] else { return unknownMap(request.name) }
+        guard case .domain(let domain) = TransportKey(request.key) else {
+            return TransportAnswer(kind: .notADomain, reply: .notFound, reason: "not a domain")
+        }
+        if let entry = cache.entry(domain.ascii) { return decide(entry, profile: profile, cached: true) }
+        let entry = await flights.join(domain.ascii) { await self.fetchEntry(domain) }
+        return decide(entry, profile: profile, cached: false)
+    }
+
+    /// The domain's entry from PostgreSQL, or checked now and stored there; kept in memory either way.
+    /// With PostgreSQL down the check still answers (kept in memory only, replaced once it is back).
+    func fetchEntry(_ domain: DomainName) async -> TransportPolicyEntry {
+        do {
+            if let stored = try await store.load(domain.ascii) {
+                cache.store(stored)
+                return stored
+            }
+        } catch {
+            logger.warning("reading the transport policy cache failed", metadata: ["domain": "\(domain)", "error": "\(error)"])
+        }
+        let entry = await checker.check(domain, previous: nil, at: now())
+        TransportMetrics.checked(entry)
+        logger.info("transport policy checked", metadata: [
+            "domain": "\(domain)", "dane": "\(entry.dane.result.status.rawValue)", "mta_sts": "\(entry.sts.lastCheck.rawValue)",
+            "mta_sts.mode": "\(entry.sts.policy?.mode.rawValue ?? "-")",
+        ])
+        do {
+            try await store.save(entry)
+        } catch {
+            logger.warning("storing a transport policy failed", metadata: ["domain": "\(domain)", "error": "\(error)"])
+        }
+        cache.store(entry)
+        return entry
+    }
+
+    func decide(_ entry: TransportPolicyEntry, profile: TransportProfile, cached: Bool) -> TransportAnswer {
+        let time = now()
+        requestRefreshIfDue(entry, at: time)
+        return TransportMetrics.answered(TransportDecision.decide(entry, profile: profile, options: options, at: time), cached: cached)
+    }
+
+    /// Queues `mta-sts.refresh` / `dane.refresh` for the halves that are due, at most once a minute per
+    /// domain from this instance (the jobs' unique keys fold the requests of all instances into one).
+    func requestRefreshIfDue(_ entry: TransportPolicyEntry, at time: Date) {
+        let due = entry.isDue(at: time)
+        guard due.sts || due.dane, cache.claimRefresh(entry.domain, at: time, interval: 60) else { return }
+        let domain = entry.domain
+        Task {
+            var kinds: [NewJob] = []
+            if due.sts { kinds.append(TransportRefreshJob.make(.mtaSts, domain: domain)) }
+            if due.dane { kinds.append(TransportRefreshJob.make(.dane, domain: domain)) }
+            do {
+                _ = try await jobs.enqueue(batch: kinds)
+                try await store.markUsed(domain)
+            } catch {
+                logger.warning("queueing a transport policy refresh failed", metadata: ["domain": "\(domain)", "error": "\(error)"])
+            }
+        }
+    }
+
+    func unknownMap(_ name: String) -> TransportAnswer {
+        let known = profiles.keys.sorted().joined(separator: ", ")
+        return TransportMetrics.answered(TransportAnswer(kind: .refused, reply: .perm("unknown map name \"\(name.prefix(64))\" (this daemon answers: \(known))"),
+                                                         reason: "unknown map name"), cached: true)
+    }
+}
+
+/// The checks under way in one process, by domain: many look-ups of a new domain cause one check. The
+/// check runs in a task of its own, so a look-up that gives up does not cancel it for the others.
+final class TransportFlights: Sendable {
+    private let flights = Mutex<[String: Task<TransportPolicyEntry, Never>]>([:])
+
+    func join(_ key: String, _ body: @escaping @Sendable () async -> TransportPolicyEntry) async -> TransportPolicyEntry {
+        let task = flights.withLock { flights in
+            if let running = flights[key] { return running }
+            let task = Task { await body() }
+            flights[key] = task
+            return task
+        }
+        defer { flights.withLock { flights in if flights[key] == task { flights[key] = nil } } }
+        return await task.value
+    }
+}

@@ -1,0 +1,86 @@
+import Core
+import Foundation
+import MailPolicy
+
+/// `transport_policies`: the cache every instance shares. Each half (MTA-STS, DANE) is one JSON column.
+public struct TransportPolicyStore: Sendable {
+    public static let channel = "palisade_transport"
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    public func load(_ domain: String) async throws -> TransportPolicyEntry? {
+        let rows = try await pool.query("SELECT domain, sts::text AS sts, dane::text AS dane FROM transport_policies WHERE domain = \(domain)")
+        guard let row = rows.first else { return nil }
+        return TransportPolicyEntry(domain: try row.decode("domain"),
+                                    sts: try Self.decoder.decode(MTASTSState.self, from: Data(try row.decode("sts", as: String.self).utf8)),
+                                    dane: try Self.decoder.decode(DANEState.self, from: Data(try row.decode("dane", as: String.self).utf8)))
+    }
+
+    /// Writes a whole entry (a domain seen for the first time).
+    public func save(_ entry: TransportPolicyEntry) async throws {
+        let sts = try Self.json(entry.sts)
+        let dane = try Self.json(entry.dane)
+        let next = min(entry.sts.nextCheckAt, entry.dane.nextCheckAt)
+        try await pool.query("""
+            INSERT INTO transport_policies (domain, sts, dane, next_check_at, used_at, updated_at)
+            VALUES (\(entry.domain), \(sts)::jsonb, \(dane)::jsonb, \(next), now(), now())
+            ON CONFLICT (domain) DO UPDATE SET sts = EXCLUDED.sts, dane = EXCLUDED.dane, next_check_at = EXCLUDED.next_check_at,
+                used_at = now(), updated_at = now()
+            """)
+    }
+
+    /// Writes the MTA-STS half; false if the domain is no longer cached.
+    @discardableResult
+    public func save(sts state: MTASTSState, for domain: String) async throws -> Bool {
+        let json = try Self.json(state)
+        return try await !pool.query("""
+            UPDATE transport_policies SET sts = \(json)::jsonb, updated_at = now(),
+                next_check_at = least(\(state.nextCheckAt), (dane->>'nextCheckAt')::timestamptz)
+            WHERE domain = \(domain) RETURNING domain
+            """).isEmpty
+    }
+
+    /// Writes the DANE half; false if the domain is no longer cached.
+    @discardableResult
+    public func save(dane state: DANEState, for domain: String) async throws -> Bool {
+        let json = try Self.json(state)
+        return try await !pool.query("""
+            UPDATE transport_policies SET dane = \(json)::jsonb, updated_at = now(),
+                next_check_at = least(\(state.nextCheckAt), (sts->>'nextCheckAt')::timestamptz)
+            WHERE domain = \(domain) RETURNING domain
+            """).isEmpty
+    }
+
+    /// Marks domains as in use (a look-up asked for their refresh).
+    public func markUsed(_ domain: String) async throws {
+        try await pool.query("UPDATE transport_policies SET used_at = now() WHERE domain = \(domain)")
+    }
+
+    /// Forgets domains nobody looked up for `retention`; returns how many.
+    public func pruneUnused(olderThan retention: Duration) async throws -> Int {
+        let rows = try await pool.query("""
+            DELETE FROM transport_policies WHERE used_at < now() - make_interval(secs => \(retention.inSeconds)) RETURNING domain
+            """)
+        return rows.count
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

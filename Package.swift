@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "palisade-keystore", targets: ["palisade-keystore"]),
         .executable(name: "palisade-wkd", targets: ["palisade-wkd"]),
         .executable(name: "palisade-vks-sync", targets: ["palisade-vks-sync"]),
+        .executable(name: "palisade-transport", targets: ["palisade-transport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML", "CommandLineArguments"]),
@@ -186,7 +187,8 @@ let package = Package(
         .target(
             name: "TransportPolicy",
             dependencies: [
-                "Core", "MailPolicy", "DNS", "HTTPFetch",
+                "Core", "MailPolicy", "DNS", "HTTPFetch", "HTTPService",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -213,6 +215,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/VKSSync",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "palisade-transport",
+            dependencies: [
+                "Core", "DNS", "HTTPFetch", "HTTPService", "MailPolicy", "TransportPolicy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/TransportPolicy",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -396,6 +408,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TransportPolicyTests",
+            dependencies: [
+                "TransportPolicy", "MailPolicy", "Core", "DNS", "HTTPFetch", "CoreTestSupport", "palisade-transport", "platformctl",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -14,6 +14,8 @@
 # carry TXT records for the look-up benchmark. A delegation cannot carry a port, so resolvers are given
 # stub zones (PALISADE_TEST_DNS_STUBS). An unbound daemon (validating, same stubs and anchor) listens
 # at PALISADE_TEST_DNS_FORWARDER, for forwarder mode and for dig.
+# MTA-STS and DANE: sts-*, dane-* and nullmx.secure.palisade.example and insecure.palisade.example carry
+# the transport tests' cases, with policy hosts mta-sts.<domain> served by nginx from DIR/https/mta-sts.
 # HTTPS: nginx with the world's CA (DIR/https/ca.pem) serves www, wrong-host (another name's
 # certificate), lapsed (expired) and self-signed .secure.palisade.example, with a redirect, an echo
 # endpoint, a 2 MiB body with and without Content-Length, and a trickling body; and the key-discovery hosts:
@@ -171,6 +173,32 @@ EOF
         -subj "/CN=keys.secure.palisade.example" -addext "subjectAltName=$names" -addext "extendedKeyUsage=serverAuth" 2>/dev/null
     openssl ca -batch -notext -config ca/ca.cnf -cert ca.pem -keyfile ca.key -in discovery.csr -out discovery.pem -days $days 2>/dev/null
     mkdir -p wkd
+    # One certificate for every MTA-STS policy host of the transport tests, and their policies.
+    names=""
+    for name in $mta_sts_hosts; do names+="${names:+,}DNS:$name"; done
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout mta-sts.key -out mta-sts.csr \
+        -subj "/CN=mta-sts.sts-enforce.secure.palisade.example" -addext "subjectAltName=$names" -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+    openssl ca -batch -notext -config ca/ca.cnf -cert ca.pem -keyfile ca.key -in mta-sts.csr -out mta-sts.pem -days $days 2>/dev/null
+    # policy HOST MODE [MX…]: HOST's policy file, CRLF line ends (as RFC 8461's ABNF writes them).
+    policy() {
+        local host=$1 mode=$2 mx; shift 2
+        mkdir -p "mta-sts/$host/.well-known"
+        { printf 'version: STSv1\r\nmode: %s\r\n' "$mode"; for mx in "$@"; do printf 'mx: %s\r\n' "$mx"; done; printf 'max_age: 86400\r\n'; } \
+            > "mta-sts/$host/.well-known/mta-sts.txt"
+    }
+    local s=secure.palisade.example
+    policy mta-sts.sts-enforce.$s enforce mx1.sts-enforce.$s
+    policy mta-sts.sts-testing.$s testing mx.sts-testing.$s
+    policy mta-sts.sts-none.$s none
+    policy mta-sts.sts-wild.$s enforce "*.sts-wild.$s"
+    policy mta-sts.sts-nomatch.$s enforce mx1.sts-nomatch.$s
+    policy mta-sts.sts-two.$s enforce mx.sts-two.$s
+    policy mta-sts.sts-wrongtype.$s enforce mx.sts-wrongtype.$s
+    policy mta-sts.sts-dane.$s enforce mx.sts-dane.$s
+    policy mta-sts.insecure.palisade.example enforce mx.insecure.palisade.example
+    policy mta-sts.sts-oversize.$s enforce mx.sts-oversize.$s
+    # Past RFC 8461's 64 KiB with lines a parser would otherwise ignore.
+    for i in $(seq 1 2000); do printf 'x_padding: %s\r\n' "$(head -c 24 /dev/zero | tr '\0' p)"; done >> "mta-sts/mta-sts.sts-oversize.$s/.well-known/mta-sts.txt"
     issue lapsed lapsed.secure.palisade.example -startdate 20200101000000Z -enddate 20200201000000Z
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout self-signed.key -out self-signed.pem -days $days \
         -subj "/CN=self-signed.secure.palisade.example" -addext "subjectAltName=DNS:self-signed.secure.palisade.example" 2>/dev/null
@@ -180,12 +208,23 @@ EOF
     cd - >/dev/null
 }
 
+# The MTA-STS policy hosts of the transport tests (see secure.palisade.example.zone).
+# Those served from files (the others have server blocks of their own in nginx.conf.in).
+mta_sts_served=""
+for name in enforce testing none wild nomatch two oversize dane; do
+    mta_sts_served+=" mta-sts.sts-$name.secure.palisade.example"
+done
+mta_sts_served+=" mta-sts.insecure.palisade.example"
+mta_sts_hosts="$mta_sts_served"
+for name in unavailable wrongtype redirect; do mta_sts_hosts+=" mta-sts.sts-$name.secure.palisade.example"; done
+
 start_https() {
     local https=$dir/https port=$1 vks_port=$2 module
     module=$(ls /usr/lib/nginx/modules/ngx_http_js_module.so /usr/share/nginx/modules/ngx_http_js_module.so 2>/dev/null | head -1)
     [ -n "$module" ] || { echo "world.sh: nginx's njs module not found (apt-get install libnginx-mod-http-js)" >&2; exit 1; }
     cp "$here/echo.js" "$https/echo.js"
-    sed -e "s|@DIR@|$https|g" -e "s|@PORT@|$port|g" -e "s|@VKSPORT@|$vks_port|g" -e "s|@JSMODULE@|$module|g" "$here/nginx.conf.in" > "$https/nginx.conf"
+    sed -e "s|@DIR@|$https|g" -e "s|@PORT@|$port|g" -e "s|@VKSPORT@|$vks_port|g" -e "s|@JSMODULE@|$module|g" -e "s|@MTASTSHOSTS@|$mta_sts_served|g" \
+        "$here/nginx.conf.in" > "$https/nginx.conf"
     nginx -q -t -c "$https/nginx.conf" -p "$https" -e "$https/error.log"
     nginx -c "$https/nginx.conf" -p "$https" -e "$https/error.log"
     wait_for "nginx" curl -sf --cacert "$https/ca.pem" --resolve "www.secure.palisade.example:$port:127.0.0.1" \

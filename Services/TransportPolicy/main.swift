@@ -1,0 +1,68 @@
+// palisade-transport: Postfix's TLS policy (smtp_tls_policy_maps over socketmap) from MTA-STS and DANE
+// decided together, cached in PostgreSQL for every instance; and our own MTA-STS policy over HTTP.
+// See README.md, "Transport-policy daemon".
+import Core
+import DNS
+import Foundation
+import HTTPFetch
+import HTTPService
+import Hummingbird
+import MailPolicy
+import TransportPolicy
+
+let program = "palisade-transport"
+let (configuration, logger) = await ServiceCommandLine.start(
+    program: program, settings: TransportSettings.all + DNSSettings.all + HTTPFetchSettings.all)
+let database = PostgresConfiguration(configuration, applicationName: program)
+let pool = PostgresPool(configuration: database, logger: logger)
+defer { pool.close() }
+let socketmapPort = TransportSettings.socketmapPort.read(configuration)
+let socketmapPath = TransportSettings.socketmapPath.read(configuration)
+let listen = SocketmapServer.Listen(
+    host: TransportSettings.socketmapHost.read(configuration), port: socketmapPort < 0 ? nil : socketmapPort,
+    path: socketmapPath.isEmpty ? nil : socketmapPath, pathMode: UInt16(TransportSettings.socketmapPathMode.read(configuration), radix: 8) ?? 0o660)
+let httpHost = TransportSettings.httpHost.read(configuration)
+let httpPort = TransportSettings.httpPort.read(configuration)
+let workerOptions = JobWorker.Options(configuration, concurrency: TransportSettings.workers.read(configuration))
+let jobs = JobQueue(pool: pool, configuration)
+ServiceCommandLine.checked(configuration, program: program)
+if listen.port == nil && listen.path == nil {
+    ServiceCommandLine.fail(program, "configuration error:\ntransport.socketmap.port is -1 and transport.socketmap.path is empty: no socketmap listener")
+}
+let ownPolicy = TransportSettings.ownPolicy(configuration)
+if let ownPolicy, ownPolicy.mode != .none, ownPolicy.mx.isEmpty {
+    ServiceCommandLine.fail(program, "configuration error:\ntransport.ownPolicy.mx is empty: a policy in mode \(ownPolicy.mode.rawValue) needs at least one mx pattern")
+}
+let checker: TransportPolicyChecker
+do {
+    let resolver = try DNSResolver(configuration, logger: logger)
+    let fetcher = try HTTPFetcher(configuration, resolver: resolver, logger: logger)
+    checker = TransportPolicyChecker(sts: MTASTSLookup(resolver: resolver, fetcher: fetcher, options: TransportSettings.lookupOptions(configuration)),
+                                     dane: DANELookup(resolver: resolver), timing: TransportSettings.timing(configuration))
+} catch {
+    ServiceCommandLine.fail(program, "configuration error:\n\(error)")
+}
+
+let cache = TransportPolicyCache(capacity: TransportSettings.memoryEntries.read(configuration))
+let policyResolver = TransportPolicyResolver(profiles: TransportSettings.profilesByName(configuration), checker: checker, pool: pool, cache: cache,
+                                             options: TransportSettings.decisionOptions(configuration), logger: logger)
+let sync = TransportCacheSync(cache: cache, pool: pool, listening: database, logger: logger)
+let wakeups = JobWakeups(configuration: database, logger: logger)
+var handlers = TransportRefreshJob.handlers(checker: checker, pool: pool, logger: logger)
+handlers[TransportPruneJob.kind] = TransportPruneJob.handler(pool: pool, retention: TransportSettings.unusedRetention.read(configuration), logger: logger)
+let worker = JobWorker(queue: TransportRefreshJob.queue, handlers: handlers, jobs: jobs, wakeups: wakeups, options: workerOptions, logger: logger)
+let scheduler = JobScheduler(schedules: [TransportPruneJob.recurring(every: .seconds(3600))], pool: pool, logger: logger)
+
+// /healthz (PostgreSQL answering), /metrics and our own MTA-STS policy.
+let router = Router(context: ServiceRequestContext.self)
+router.add(middleware: MetricsMiddleware())
+OperationalRoutes.add(to: router, healthy: OperationalRoutes.databaseCheck(pool))
+if let ownPolicy {
+    OwnPolicyRoutes.add(to: router, policy: ownPolicy, domains: TransportSettings.ownPolicyDomains.read(configuration).compactMap { try? DomainName($0) })
+}
+// Ready for systemd once both listeners are bound.
+let readiness = ServiceReadiness(parts: 2)
+let http = ServiceApplication.make(router, serverName: program, host: httpHost, port: httpPort, logger: logger) { _ in readiness.markReady() }
+let socketmap = SocketmapServer(listen: listen, resolver: policyResolver, idleTimeout: TransportSettings.idleTimeout.read(configuration),
+                                maxConnections: TransportSettings.maxConnections.read(configuration), logger: logger) { _ in readiness.markReady() }
+try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, http, socketmap], logger: logger, readiness: readiness).run()

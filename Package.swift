@@ -245,7 +245,7 @@ let package = Package(
         .executableTarget(
             name: "platformctl",
             dependencies: [
-                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery", "WKDPublishing", "VKSSync",
+                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery", "WKDPublishing", "VKSSync", "MailPolicy", "TransportPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

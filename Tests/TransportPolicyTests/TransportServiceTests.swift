@@ -1,0 +1,119 @@
+import Core
+import CoreTestSupport
+import Foundation
+import Testing
+
+/// The `palisade-transport` executable as systemd runs it, asked by `postmap`, and `platformctl transport
+/// check`, both configured for the test world through a YAML file.
+@Suite("palisade-transport and platformctl transport")
+struct TransportServiceTests {
+    static let s = "secure.palisade.example"
+
+    /// A configuration file for the test world (its DNS, CA and policy port).
+    static func configuration(_ world: TestWorld, extra: String = "") throws -> URL {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-transport-\(UUID().uuidString.prefix(8)).yaml")
+        try """
+            dns:
+              trustAnchorFiles: [\(world.trustAnchorFile)]
+              stubZones: [\(world.stubZones.joined(separator: ", "))]
+              timeout: 2s
+            http:
+              caFile: \(world.certificateAuthorityFile)
+            transport:
+              mtaSts:
+                port: \(world.httpsPort)
+                allowPrivateAddresses: true
+            \(extra)
+            """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test("platformctl transport check prints the DNS, DNSSEC, policy and TLSA state and each profile's answer")
+    func check() async throws {
+        let world = try await TransportWorld.make()
+        defer { world.close() }
+        let config = try Self.configuration(world.world)
+        defer { try? FileManager.default.removeItem(at: config) }
+        var result = try await world.db.platformctl(["transport", "check", "--config", config.path, "sts-wild.\(Self.s)"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("MX (DNSSEC secure): a.sts-wild.\(Self.s), b.c.sts-wild.\(Self.s)"))
+        #expect(result.output.contains("policy id wild1 (in force"))
+        #expect(result.output.contains("map postfix: OK secure match=a.sts-wild.\(Self.s) servername=hostname"))
+        #expect(result.output.contains("map postfix-tlsrpt: OK secure match=a.sts-wild.\(Self.s) servername=hostname policy_type=sts"))
+        result = try await world.db.platformctl(["transport", "check", "--config", config.path, "--profile", "postfix", "expired.palisade.example"])
+        #expect(result.status == 9, "a temporary failure exits 9: \(result.output)")
+        #expect(result.output.contains("map postfix: TEMP DANE: the MX look-up failed"))
+        result = try await world.db.platformctl(["transport", "check", "--config", config.path, "--json", "sts-dane.\(Self.s)"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("\"reply\" : \"OK dane-only\""), "\(result.output)")
+        result = try await world.db.platformctl(["transport", "check", "--config", config.path, "--cached", "sts-dane.\(Self.s)"])
+        #expect(result.status == 5 && result.output.contains("is not cached"), "\(result.output)")
+        result = try await world.db.platformctl(["transport", "check", "--config", config.path, "[mx.example.org]:25"])
+        #expect(result.status == 5 && result.output.contains("an explicit next hop"), "\(result.output)")
+    }
+
+    @Test("The executable answers postmap, serves our own MTA-STS policy and /healthz, and stops cleanly on SIGTERM")
+    func executable() async throws {
+        let world = try await TransportWorld.make()
+        defer { world.close() }
+        let config = try Self.configuration(world.world, extra: """
+              socketmap:
+                port: 0
+              http:
+                port: 0
+              ownPolicy:
+                domains: [mail.example]
+                mx: [mx1.mail.example, "*.mx.mail.example"]
+            """)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-transport-\(UUID().uuidString.prefix(8)).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
+        let process = Process()
+        process.executableURL = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/palisade-transport")
+        process.arguments = ["--config", config.path]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") }
+        environment["PALISADE_DATABASE_URL"] = world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@")
+        process.environment = environment
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        func logged() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        func port(_ key: String) -> Int? {
+            logged().split(separator: "\n").lazy.compactMap { line in
+                line.split(separator: " ").first { $0.hasPrefix("\(key)=") }.flatMap { Int($0.dropFirst(key.count + 1)) }
+            }.first
+        }
+        try await world.db.eventually("palisade-transport listens") { (port("socketmap.port") != nil && port("http.port") != nil) || !process.isRunning }
+        let socketmap = try #require(port("socketmap.port"), "\(logged())")
+        let http = try #require(port("http.port"), "\(logged())")
+
+        let (status, answer) = try await SocketmapServerTests.postmap("sts-enforce.\(Self.s)", "socketmap:inet:127.0.0.1:\(socketmap):postfix")
+        #expect(status == 0 && answer == "secure match=mx1.sts-enforce.\(Self.s) servername=hostname", "\(answer)\n\(logged())")
+        #expect(try await world.db.count("SELECT count(*) FROM transport_policies") == 1)
+
+        let policy = try await ChildProcess.runReportingStatus("/usr/bin/curl", [
+            "-s", "-i", "-H", "Host: mta-sts.mail.example", "http://127.0.0.1:\(http)/.well-known/mta-sts.txt",
+        ])
+        #expect(policy.output.contains("Content-Type: text/plain") || policy.output.contains("content-type: text/plain"), "\(policy.output)")
+        #expect(policy.output.contains("version: STSv1\r\nmode: enforce\r\nmx: mx1.mail.example\r\nmx: *.mx.mail.example\r\nmax_age: 604800\r\n"), "\(policy.output)")
+        let other = try await ChildProcess.runReportingStatus("/usr/bin/curl", [
+            "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: mta-sts.other.example", "http://127.0.0.1:\(http)/.well-known/mta-sts.txt",
+        ])
+        #expect(other.output == "404")
+        let health = try await ChildProcess.runReportingStatus("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(http)/healthz"])
+        #expect(health.output == "200")
+        let metrics = try await ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(http)/metrics"])
+        #expect(metrics.contains("palisade_transport_answers_total{cached=\"false\",kind=\"sts-enforce\"} 1") ||
+                metrics.contains("palisade_transport_answers_total{kind=\"sts-enforce\",cached=\"false\"} 1"), "\(metrics.prefix(3000))")
+
+        kill(process.processIdentifier, SIGTERM)
+        await ChildProcess.waitForExit(process)
+        #expect(process.terminationStatus == 0, "\(logged())")
+    }
+}

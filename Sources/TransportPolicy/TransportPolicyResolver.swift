@@ -118,16 +118,36 @@ public final class TransportPolicyResolver: Sendable {
 /// The checks under way in one process, by domain: many look-ups of a new domain cause one check. The
 /// check runs in a task of its own, so a look-up that gives up does not cancel it for the others.
 final class TransportFlights: Sendable {
-    private let flights = Mutex<[String: Task<TransportPolicyEntry, Never>]>([:])
+    private struct Flight {
+        let task: Task<TransportPolicyEntry, Never>
+        var waiting: Int
+    }
+
+    private let flights = Mutex<[String: Flight]>([:])
 
     func join(_ key: String, _ body: @escaping @Sendable () async -> TransportPolicyEntry) async -> TransportPolicyEntry {
         let task = flights.withLock { flights in
-            if let running = flights[key] { return running }
+            if var flight = flights[key] {
+                flight.waiting += 1
+                flights[key] = flight
+                return flight.task
+            }
             let task = Task { await body() }
-            flights[key] = task
+            flights[key] = Flight(task: task, waiting: 1)
             return task
         }
-        defer { flights.withLock { flights in if flights[key] == task { flights[key] = nil } } }
+        defer {
+            flights.withLock { flights in
+                guard var flight = flights[key], flight.task == task else { return }
+                flight.waiting -= 1
+                flights[key] = flight.waiting == 0 ? nil : flight
+            }
+        }
         return await task.value
+    }
+
+    /// How many look-ups wait for the check of `key` now.
+    func waiting(_ key: String) -> Int {
+        flights.withLock { $0[key]?.waiting ?? 0 }
     }
 }

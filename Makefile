@@ -14,7 +14,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev postgre
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks fuzz clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport fuzz clean
 .SILENT:
 
 deps:
@@ -32,6 +32,7 @@ build: deps
 	$(SWIFT) build --product palisade-keystore
 	$(SWIFT) build --product palisade-wkd
 	$(SWIFT) build --product palisade-vks-sync
+	$(SWIFT) build --product palisade-transport
 
 # Start a throw-away PostgreSQL under .local/, migrate it, start every service, print where things are.
 # Each service runs in the background as its own database role; logs and pid files are under .local/.
@@ -57,6 +58,9 @@ run: build
 	PALISADE_DATABASE_URL="$$(db_url palisade_vks)" \
 		Deploy/local/service.sh start vks-sync $(LOCAL) http://127.0.0.1:8466/healthz \
 		.build/debug/palisade-vks-sync --config Deploy/palisade.example.yaml
+	PALISADE_DATABASE_URL="$$(db_url palisade_transport)" \
+		Deploy/local/service.sh start transport $(LOCAL) http://127.0.0.1:8467/healthz \
+		.build/debug/palisade-transport --config Deploy/palisade.example.yaml
 	echo
 	echo "Palisade is running (logs under $(LOCAL)/):"
 	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service (palisade_aliases, …)"
@@ -73,9 +77,14 @@ run: build
 	echo "                  curl -H 'Host: openpgpkey.mail.example' http://127.0.0.1:8464/.well-known/openpgpkey/mail.example/policy"
 	echo "  palisade-vks-sync http://127.0.0.1:8466/metrics  (log $(LOCAL)/vks-sync.log; asks keys.openpgp.org, needs the Internet)"
 	echo "                  .build/debug/platformctl vks status"
+	echo "  palisade-transport socketmap 127.0.0.1:8461, http://127.0.0.1:8467  (log $(LOCAL)/transport.log; DNS and policy hosts need the Internet)"
+	echo "                  postmap -q gmail.com socketmap:inet:127.0.0.1:8461:postfix"
+	echo "                  .build/debug/platformctl transport check gmail.com"
+	echo "                  curl -H 'Host: mta-sts.mail.example' http://127.0.0.1:8467/.well-known/mta-sts.txt"
 	echo "Stop everything with: make stop"
 
 stop:
+	Deploy/local/service.sh stop transport $(LOCAL)
 	Deploy/local/service.sh stop vks-sync $(LOCAL)
 	Deploy/local/service.sh stop wkd $(LOCAL)
 	Deploy/local/service.sh stop keystore $(LOCAL)
@@ -131,6 +140,10 @@ bench-aliases: deps
 # VKS refreshes: 10,000 keys due at once against a VKS with 20 ms of latency, then under the rate limit.
 bench-vks: deps
 	Benchmarks/run-vks.sh
+
+# Socketmap look-ups of cached answers (1,000 domains; 1 and 16 connections) beside postfix-mta-sts-resolver (PyPI, in a venv).
+bench-transport: deps
+	Benchmarks/run-transport.sh
 
 # libFuzzer with the address sanitizer: FUZZ_SECONDS per target (default 60).
 fuzz:

@@ -303,6 +303,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "TransportBenchmark",
+            dependencies: ["TransportPolicy", "MailPolicy", "Core", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/TransportBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "OpenPGPBenchmark",
             dependencies: ["OpenPGP"],
             path: "Benchmarks/OpenPGPBenchmark",

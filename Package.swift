@@ -304,7 +304,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "TransportBenchmark",
-            dependencies: ["TransportPolicy", "MailPolicy", "Core", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TransportPolicy", "MailPolicy", "Core",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Benchmarks/TransportBenchmark",
             swiftSettings: swiftSettings
         ),

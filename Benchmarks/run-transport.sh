@@ -3,7 +3,9 @@
 # cached in palisade-transport (through PostgreSQL, then its memory) and in postfix-mta-sts-resolver (its
 # internal cache, uvloop; installed from PyPI into .local/transport-venv), both answering the same requests
 # from the same client, one request at a time per connection as Postfix asks, over 1 and 16 connections.
-# Prints look-ups per second and p50/p99 latency of each, and ours as a ratio of the peer's.
+# Prints look-ups per second and p50/p99 latency of each, and ours as a ratio of the peer's; beside them a
+# floor, a server that does no work (Benchmarks/transport/floor.py): what this machine's loopback round trips
+# and the client allow.
 #
 #   DOMAINS=1000 REQUESTS=50000 Benchmarks/run-transport.sh
 set -euo pipefail
@@ -38,12 +40,15 @@ for f in Schemas/[0-9]*.sql; do psql "$base/bench_transport" -q -v ON_ERROR_STOP
 
 ours=$(( 18400 + RANDOM % 500 ))
 peer=$(( ours + 1 ))
+floor=$(( ours + 2 ))
 PALISADE_DATABASE_URL="postgresql://palisade_transport@127.0.0.1:$port/bench_transport" \
     "$bin/palisade-transport" --transport-socketmap-port "$ours" --transport-http-port 0 --log-level warning >"$work/ours.log" 2>&1 &
 pids+=($!)
 "$venv/bin/python" Benchmarks/transport/peer.py "$peer" "$DOMAINS" >"$work/peer.log" 2>&1 &
 pids+=($!)
-for p in "$ours" "$peer"; do
+python3 Benchmarks/transport/floor.py "$floor" >"$work/floor.log" 2>&1 &
+pids+=($!)
+for p in "$ours" "$peer" "$floor"; do
     for _ in $(seq 1 200); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.05; done
     ss -Hltn "sport = :$p" | grep -q . || { echo "nothing listens on $p:" >&2; cat "$work"/*.log >&2; exit 1; }
 done
@@ -57,8 +62,10 @@ for connections in 1 16; do
     per=$(( REQUESTS / connections ))
     ours_line=$("$bin/TransportBenchmark" measure "$ours" postfix "$DOMAINS" "$connections" "$per")
     peer_line=$("$bin/TransportBenchmark" measure "$peer" postfix "$DOMAINS" "$connections" "$per")
+    floor_line=$("$bin/TransportBenchmark" measure "$floor" postfix "$DOMAINS" "$connections" "$per")
     echo "palisade-transport        $ours_line"
     echo "postfix-mta-sts-resolver  $peer_line"
+    echo "floor (no work at all)    $floor_line"
     rate() { sed -E 's/.*lookups_per_second=([0-9]+).*/\1/' <<<"$1"; }
     echo "  ratio at $connections connection(s): $(awk -v a="$(rate "$ours_line")" -v b="$(rate "$peer_line")" 'BEGIN { printf "%.1f", a / b }')x"
 done

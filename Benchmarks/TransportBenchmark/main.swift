@@ -9,12 +9,9 @@ import Core
 import Foundation
 import Logging
 import MailPolicy
-import Synchronization
+import NIOCore
+import NIOPosix
 import TransportPolicy
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 let arguments = CommandLine.arguments
 func usage() -> Never {
@@ -52,61 +49,117 @@ case "measure":
           let requests = Int(arguments[6]) else { usage() }
     let map = arguments[3]
     let requestBytes = (1...count).map { index -> [UInt8] in Netstring.encode(Array("\(map) \(domain(index))".utf8)) }
-    // Every connection's latencies (ns), filled by its own thread.
-    let results = Mutex<[[UInt64]]>([])
-    let failures = Atomic<Int>(0)
-    let done = DispatchGroup()
+    // One event-loop thread drives every connection (as an MTA's many smtp processes would, without a
+    // thread per connection eating the cores the servers need): each sends its next request when the
+    // previous answer is complete.
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let start = DispatchTime.now().uptimeNanoseconds
+    var futures: [EventLoopFuture<[UInt64]>] = []
     for connection in 0..<connections {
-        done.enter()
-        let thread = Thread {
-            defer { done.leave() }
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var one: Int32 = 1
-            setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { failures.add(requests, ordering: .relaxed); return }
-            var latencies: [UInt64] = []
-            latencies.reserveCapacity(requests)
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            for index in 0..<requests {
-                let request = requestBytes[(connection * 7919 + index) % count]
-                let sent = DispatchTime.now().uptimeNanoseconds
-                guard send(socket, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { failures.add(1, ordering: .relaxed); return }
-                // Read one netstring: "<len>:" then len bytes and ",".
-                var have = 0
-                var total: Int?
-                while total == nil || have < total! {
-                    let got = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress! + have, $0.count - have, 0) }
-                    guard got > 0 else { failures.add(1, ordering: .relaxed); return }
-                    have += got
-                    if total == nil, let colon = buffer[0..<have].firstIndex(of: UInt8(ascii: ":")),
-                       let length = Int(String(decoding: buffer[0..<colon], as: UTF8.self)) {
-                        total = colon + 1 + length + 1
-                    }
+        let promise = group.next().makePromise(of: [UInt64].self)
+        let offset = connection * 7919
+        let channel = ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        LookupClient(requests: requestBytes, offset: offset, total: requests, done: promise))
                 }
-                if buffer[buffer.firstIndex(of: UInt8(ascii: ":"))! + 1] != UInt8(ascii: "O") { failures.add(1, ordering: .relaxed) }
-                latencies.append(DispatchTime.now().uptimeNanoseconds - sent)
             }
-            results.withLock { $0.append(latencies) }
-        }
-        thread.start()
+            .connect(host: "127.0.0.1", port: port)
+        channel.whenFailure { promise.fail($0) }
+        futures.append(promise.futureResult)
     }
-    done.wait()
+    var all: [UInt64] = []
+    var failures = 0
+    for future in futures {
+        do { all += try await future.get() } catch { failures += 1 }
+    }
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let all = results.withLock { $0.flatMap { $0 } }.sorted()
+    try await group.shutdownGracefully()
+    all.sort()
     func percentile(_ p: Double) -> Double { all.isEmpty ? 0 : Double(all[min(all.count - 1, Int(Double(all.count) * p))]) / 1e6 }
-    let rate = Double(all.count) / elapsed
-    print(String(format: "connections=%d lookups=%d seconds=%.2f lookups_per_second=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f failures=%d",
-                 connections, all.count, elapsed, rate, percentile(0.5), percentile(0.99), percentile(1.0), failures.load(ordering: .relaxed)))
+    print(String(format: "connections=%d lookups=%d seconds=%.2f lookups_per_second=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f failed_connections=%d",
+                 connections, all.count, elapsed, Double(all.count) / elapsed, percentile(0.5), percentile(0.99), percentile(1.0), failures))
 
 default:
     usage()
+}
+
+/// One benchmark connection: a request, its whole answer (one netstring, which must be OK …), the next.
+final class LookupClient: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let requests: [[UInt8]]
+    let offset: Int
+    let total: Int
+    let done: EventLoopPromise<[UInt64]>
+    var latencies: [UInt64] = []
+    var sentAt: UInt64 = 0
+    var pending = ByteBuffer()
+    var finished = false
+
+    init(requests: [[UInt8]], offset: Int, total: Int, done: EventLoopPromise<[UInt64]>) {
+        self.requests = requests
+        self.offset = offset
+        self.total = total
+        self.done = done
+        latencies.reserveCapacity(total)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        sendNext(context: context)
+    }
+
+    func sendNext(context: ChannelHandlerContext) {
+        let request = requests[(offset + latencies.count) % requests.count]
+        sentAt = DispatchTime.now().uptimeNanoseconds
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: request)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        pending.writeBuffer(&buffer)
+        let parsed = pending.withUnsafeReadableBytes { Netstring.parse($0, maximum: 100_000) }
+        switch parsed {
+        case .incomplete:
+            return
+        case .invalid(let reason):
+            finish(.failure(BenchmarkError(reason)), context: context)
+        case .value(let value, let length):
+            pending.moveReaderIndex(forwardBy: length)
+            pending.discardReadBytes()
+            guard value.first == UInt8(ascii: "O") else {
+                finish(.failure(BenchmarkError("answer \(String(decoding: value, as: UTF8.self))")), context: context)
+                return
+            }
+            latencies.append(DispatchTime.now().uptimeNanoseconds - sentAt)
+            if latencies.count == total {
+                finish(.success(latencies), context: context)
+            } else {
+                sendNext(context: context)
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        finish(.failure(error), context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(.failure(BenchmarkError("the server closed the connection")), context: context)
+    }
+
+    func finish(_ result: Result<[UInt64], any Error>, context: ChannelHandlerContext) {
+        guard !finished else { return }
+        finished = true
+        done.completeWith(result)
+        context.close(promise: nil)
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -64,5 +64,6 @@ if let ownPolicy {
 let readiness = ServiceReadiness(parts: 2)
 let http = ServiceApplication.make(router, serverName: program, host: httpHost, port: httpPort, logger: logger) { _ in readiness.markReady() }
 let socketmap = SocketmapServer(listen: listen, resolver: policyResolver, idleTimeout: TransportSettings.idleTimeout.read(configuration),
-                                maxConnections: TransportSettings.maxConnections.read(configuration), logger: logger) { _ in readiness.markReady() }
+                                maxConnections: TransportSettings.maxConnections.read(configuration),
+                                threads: TransportSettings.threads.read(configuration), logger: logger) { _ in readiness.markReady() }
 try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, http, socketmap], logger: logger, readiness: readiness).run()

@@ -93,10 +93,14 @@ public struct MXPattern: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 
     public func matches(_ host: DomainName) -> Bool {
-        guard isWildcard else { return host == domain }
-        let name = host.ascii
-        guard let dot = name.firstIndex(of: "."), dot != name.startIndex else { return false }
-        return name[name.index(after: dot)...] == domain.ascii
+        matches(hostName: host.ascii)
+    }
+
+    /// As `matches(_:)`, for a host name already in A-label lower case (as DNS answers give MX hosts).
+    public func matches(hostName name: String) -> Bool {
+        guard isWildcard else { return name == domain.ascii }
+        guard let dot = name.utf8.firstIndex(of: UInt8(ascii: ".")), dot != name.utf8.startIndex else { return false }
+        return name.utf8[name.utf8.index(after: dot)...].elementsEqual(domain.ascii.utf8)
     }
 
     public var description: String { (isWildcard ? "*." : "") + domain.ascii }

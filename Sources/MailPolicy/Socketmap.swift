@@ -53,6 +53,12 @@ public enum Socketmap {
     }
 
     public static func parse(_ bytes: some Collection<UInt8>) -> Parsed {
+        Array(bytes.prefix(maximumRequest + 16)).withUnsafeBytes { parse($0) }
+    }
+
+    /// As `parse(_:)`, on the bytes as they sit in a connection's buffer (no copy, no generic dispatch:
+    /// this is every look-up's path).
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed {
         switch Netstring.parse(bytes, maximum: maximumRequest) {
         case .incomplete: return .incomplete
         case .invalid(let reason): return .broken(reason)
@@ -76,7 +82,11 @@ public enum Netstring {
     }
 
     public static func parse(_ input: some Collection<UInt8>, maximum: Int) -> Parsed {
-        let bytes = Array(input.prefix(maximum + 16))
+        Array(input.prefix(maximum + 16)).withUnsafeBytes { parse($0, maximum: maximum) }
+    }
+
+    /// As `parse(_:maximum:)`, on bytes in place (indices from 0).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maximum: Int) -> Parsed {
         var index = 0
         var length = 0
         while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {

@@ -12,11 +12,14 @@ public struct TransportAnswer: Sendable, Equatable {
     public let kind: Kind
     public let reply: Socketmap.Reply
     public let reason: String
+    /// The reply as the netstring written to Postfix, made once.
+    public let encodedReply: [UInt8]
 
     public init(kind: Kind, reply: Socketmap.Reply, reason: String) {
         self.kind = kind
         self.reply = reply
         self.reason = reason
+        encodedReply = reply.encoded
     }
 }
 
@@ -87,7 +90,7 @@ public enum TransportDecision {
         case .testing, .enforce:
             break
         }
-        let hosts = dane.result.mxHosts.filter { name in (try? DomainName(name)).map(policy.allows) ?? false }
+        let hosts = dane.result.mxHosts.filter { name in policy.mx.contains { $0.matches(hostName: name) } }
         guard !hosts.isEmpty else {
             // RFC 8461 §5: an MX host that does not match is not used; with none left, nothing is delivered,
             // and an enforce failure is temporary until the policy is looked at again (§5.1).
@@ -102,6 +105,15 @@ public enum TransportDecision {
         let mode = policy.mode == .testing ? "testing, enforced by strict-testing" : "enforce"
         return TransportAnswer(kind: .stsEnforce, reply: .ok(data),
                                reason: "\(daneNote); MTA-STS \(mode) (id \(sts.policyID ?? "?"), expires \(sts.expiresAt?.iso8601 ?? "?")); matching MX hosts: \(hosts.joined(separator: ", "))")
+    }
+
+    /// The earliest time at which `decide` could answer differently for the same entry: when a cached
+    /// policy expires or a state outlives the stale limit. Until then its answer may be reused.
+    public static func changesAt(_ entry: TransportPolicyEntry, options: Options) -> Date {
+        let staleLimit = options.staleLimit.inSeconds
+        var times = [entry.dane.validUntil.addingTimeInterval(staleLimit), entry.sts.nextCheckAt.addingTimeInterval(staleLimit)]
+        if let expiry = entry.sts.expiresAt { times.append(expiry) }
+        return times.min()!
     }
 
     static func temporary(_ reason: String) -> TransportAnswer {
@@ -121,5 +133,6 @@ extension MTASTSPolicy {
 }
 
 extension Date {
-    var iso8601: String { ISO8601DateFormatter().string(from: self) }
+    /// For reasons: `Date.ISO8601FormatStyle` is a value (no formatter object made per call).
+    var iso8601: String { formatted(.iso8601) }
 }

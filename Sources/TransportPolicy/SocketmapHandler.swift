@@ -80,7 +80,7 @@ final class SocketmapHandler: ChannelInboundHandler {
                 buffer.moveReaderIndex(forwardBy: length)
                 pending = buffer.readableBytes > 0 ? buffer : nil
                 if let answer = resolver.immediateAnswer(request) {
-                    write(answer.reply, context: context)
+                    context.write(wrapOutboundOut(ByteBuffer(bytes: answer.encodedReply)), promise: nil)
                     wrote = true
                 } else {
                     waiting = true
@@ -101,7 +101,7 @@ final class SocketmapHandler: ChannelInboundHandler {
     private func answered(_ answer: TransportAnswer, context: ChannelHandlerContext) {
         waiting = false
         guard !closing, context.channel.isActive else { return }
-        write(answer.reply, context: context)
+        context.write(wrapOutboundOut(ByteBuffer(bytes: answer.encodedReply)), promise: nil)
         context.flush()
         process(context: context)
     }

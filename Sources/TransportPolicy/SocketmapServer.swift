@@ -8,7 +8,8 @@ import ServiceLifecycle
 
 /// The socketmap listeners Postfix asks (`smtp_tls_policy_maps = socketmap:inet:HOST:PORT:NAME` or
 /// `socketmap:unix:PATH:NAME`): TCP and/or a unix socket, each connection served by `SocketmapHandler`,
-/// silent connections closed after `idleTimeout`, at most `maxConnections` open at once.
+/// silent connections closed after `idleTimeout`, at most `maxConnections` open at once, on `threads`
+/// event loops of its own.
 public struct SocketmapServer: Service {
     public struct Listen: Sendable {
         public var host: String
@@ -29,27 +30,43 @@ public struct SocketmapServer: Service {
     let listen: Listen
     let resolver: TransportPolicyResolver
     let idleTimeout: Duration
+    /// Event-loop threads of the listeners (a cached answer costs a few microseconds of one of them).
+    let threads: Int
     let connections: SocketmapConnections
     let logger: Logger
     let onListening: @Sendable (Int?) async -> Void
 
-    public init(listen: Listen, resolver: TransportPolicyResolver, idleTimeout: Duration, maxConnections: Int, logger: Logger,
-                onListening: @escaping @Sendable (Int?) async -> Void = { _ in }) {
+    public init(listen: Listen, resolver: TransportPolicyResolver, idleTimeout: Duration, maxConnections: Int, threads: Int = 1,
+                logger: Logger, onListening: @escaping @Sendable (Int?) async -> Void = { _ in }) {
         self.listen = listen
         self.resolver = resolver
         self.idleTimeout = idleTimeout
+        self.threads = threads
         connections = SocketmapConnections(limit: maxConnections)
         self.logger = logger
         self.onListening = onListening
     }
 
     public func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        do {
+            try await serve(on: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    private func serve(on group: MultiThreadedEventLoopGroup) async throws {
         let resolver = resolver
         let connections = connections
         let idle = TimeAmount.nanoseconds(Int64(idleTimeout.inSeconds * 1_000_000_000))
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // Postfix sends one request and waits for its answer: one read per wake-up, not a second that
+            // finds nothing (level-triggered epoll wakes the loop again for anything left).
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))

@@ -5,20 +5,14 @@ import Metrics
 /// results of MTA-STS and DANE checks (fetch failures among them).
 enum TransportMetrics {
     /// Made once: a look-up answered from memory should not pay for the metrics registry's lock and map.
-    static let answers: [String: Counter] = {
-        var counters: [String: Counter] = [:]
-        for kind in TransportAnswer.Kind.allCases {
-            for cached in [true, false] {
-                counters["\(kind.rawValue)/\(cached)"] = Counter(label: "palisade_transport_answers_total",
-                                                                dimensions: [("kind", kind.rawValue), ("cached", cached ? "true" : "false")])
-            }
-        }
-        return counters
-    }()
+    static let answers: [TransportAnswer.Kind: (cached: Counter, fresh: Counter)] = Dictionary(uniqueKeysWithValues: TransportAnswer.Kind.allCases.map { kind in
+        (kind, (Counter(label: "palisade_transport_answers_total", dimensions: [("kind", kind.rawValue), ("cached", "true")]),
+                Counter(label: "palisade_transport_answers_total", dimensions: [("kind", kind.rawValue), ("cached", "false")])))
+    })
 
     @discardableResult
     static func answered(_ answer: TransportAnswer, cached: Bool) -> TransportAnswer {
-        answers["\(answer.kind.rawValue)/\(cached)"]?.increment()
+        if let counters = answers[answer.kind] { (cached ? counters.cached : counters.fresh).increment() }
         return answer
     }
 

@@ -10,7 +10,15 @@ public final class TransportPolicyCache: Sendable {
         var entry: TransportPolicyEntry
         /// When this instance last asked for the entry's refresh (so a due entry is asked for once, not
         /// on every look-up); nil when it has not.
-        var refreshRequestedAt: Date?
+        var refreshRequestedAt: Date? = nil
+        /// Answers already decided for this entry, by profile, each good until its time
+        /// (`TransportDecision.changesAt`): a cached look-up is a dictionary read, not a decision.
+        var answers: [String: Decided] = [:]
+    }
+
+    struct Decided {
+        let answer: TransportAnswer
+        let until: Date
     }
 
     private let slots = Mutex<[String: Slot]>([:])
@@ -32,14 +40,14 @@ public final class TransportPolicyCache: Sendable {
                 // Full: forget a tenth, arbitrarily (a forgotten domain is read back from PostgreSQL).
                 for key in slots.keys.prefix(max(1, capacity / 10)) { slots[key] = nil }
             }
-            slots[entry.domain] = Slot(entry: entry, refreshRequestedAt: nil)
+            slots[entry.domain] = Slot(entry: entry)
         }
     }
 
     /// Replaces an entry only if this instance holds it (a NOTIFY about a domain it never used is ignored).
     public func replace(_ entry: TransportPolicyEntry) {
         slots.withLock { slots in
-            if slots[entry.domain] != nil { slots[entry.domain] = Slot(entry: entry, refreshRequestedAt: nil) }
+            if slots[entry.domain] != nil { slots[entry.domain] = Slot(entry: entry) }
         }
     }
 
@@ -48,6 +56,21 @@ public final class TransportPolicyCache: Sendable {
     public func remove(_ domain: String) { _ = slots.withLock { $0.removeValue(forKey: domain) } }
 
     public func removeAll() { slots.withLock { $0.removeAll() } }
+
+    /// The answer for `domain` under `profile` at `time`: reused while the decision cannot change, else
+    /// made by `decide` and kept. nil when the domain is not in memory. Also says whether a refresh of
+    /// either half is due.
+    func answer(_ domain: String, profile: String, at time: Date,
+                decide: (TransportPolicyEntry) -> (TransportAnswer, Date)) -> (answer: TransportAnswer, entry: TransportPolicyEntry)? {
+        slots.withLock { slots in
+            guard var slot = slots[domain] else { return nil }
+            if let decided = slot.answers[profile], time < decided.until { return (decided.answer, slot.entry) }
+            let (answer, until) = decide(slot.entry)
+            slot.answers[profile] = Decided(answer: answer, until: until)
+            slots[domain] = slot
+            return (answer, slot.entry)
+        }
+    }
 
     /// True once per `interval` for a domain: whether the caller should ask for its refresh now.
     func claimRefresh(_ domain: String, at time: Date, interval: TimeInterval) -> Bool {

@@ -37,8 +37,12 @@ public final class TransportPolicyResolver: Sendable {
     public func immediateAnswer(_ request: Socketmap.Request) -> TransportAnswer? {
         guard let profile = profiles[request.name] else { return unknownMap(request.name) }
         let key = request.key.lowercased()
-        if let entry = cache.entry(key) {
-            return decide(entry, profile: profile, cached: true)
+        let time = now()
+        if let (answer, entry) = cache.answer(key, profile: profile.name, at: time, decide: { entry in
+            (TransportDecision.decide(entry, profile: profile, options: options, at: time), TransportDecision.changesAt(entry, options: options))
+        }) {
+            requestRefreshIfDue(entry, at: time)
+            return TransportMetrics.answered(answer, cached: true)
         }
         if case .other(let why) = TransportKey(key) {
             return TransportMetrics.answered(TransportAnswer(kind: .notADomain, reply: .notFound, reason: "\(request.key.prefix(80)) is \(why)"), cached: true)

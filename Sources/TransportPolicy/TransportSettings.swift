@@ -30,6 +30,11 @@ public enum TransportSettings {
     public static let maxConnections = ConfigSetting.int(
         "transport.socketmap.maxConnections", default: 4096, "Socketmap connections open at once; more are closed at once.", range: 1...1_000_000
     )
+    public static let threads = ConfigSetting.int(
+        "transport.socketmap.threads", default: 1,
+        "Event-loop threads answering socketmap connections. One answers tens of thousands of cached look-ups a second (README.md, benchmark); more only on a busy many-core host.",
+        range: 1...64
+    )
     public static let profiles = ConfigSetting.stringList(
         "transport.profiles", default: ["postfix", "postfix-tlsrpt: mx=sts-attributes"],
         "Map names and how each is answered: NAME or \"NAME: option…\" with mx=hostnames (secure match= the MX host names the MTA-STS patterns allow; any Postfix), mx=sts-attributes (also Postfix 3.10's policy_type=sts attributes; Postfix 3.10 or later only) and strict-testing (a testing policy is enforced). An unknown map name is answered PERM.",
@@ -125,7 +130,7 @@ public enum TransportSettings {
     )
 
     public static let all: [any AnyConfigSetting] = [
-        socketmapHost, socketmapPort, socketmapPath, socketmapPathMode, idleTimeout, maxConnections, profiles, deferWhenPolicyUnavailable,
+        socketmapHost, socketmapPort, socketmapPath, socketmapPathMode, idleTimeout, maxConnections, threads, profiles, deferWhenPolicyUnavailable,
         policyPort, allowPrivateAddresses, fetchTimeout, recordCheckInterval, policyRefetchInterval, retryInterval, daneMinimumLifetime,
         daneMaximumLifetime, daneFailureGrace, staleLimit, memoryEntries, unusedRetention, workers, httpHost, httpPort, ownPolicyDomains,
         ownPolicyMode, ownPolicyMX, ownPolicyMaxAge,

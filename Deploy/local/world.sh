@@ -14,7 +14,7 @@
 # carry TXT records for the look-up benchmark. A delegation cannot carry a port, so resolvers are given
 # stub zones (PALISADE_TEST_DNS_STUBS). An unbound daemon (validating, same stubs and anchor) listens
 # at PALISADE_TEST_DNS_FORWARDER, for forwarder mode and for dig.
-# MTA-STS and DANE: sts-*, dane-* and nullmx.secure.palisade.example and insecure.palisade.example carry
+# MTA-STS and DANE: sts-* (one with max_age 0), dane-* and nullmx.secure.palisade.example and insecure.palisade.example carry
 # the transport tests' cases, with policy hosts mta-sts.<domain> served by nginx from DIR/https/mta-sts.
 # HTTPS: nginx with the world's CA (DIR/https/ca.pem) serves www, wrong-host (another name's
 # certificate), lapsed (expired) and self-signed .secure.palisade.example, with a redirect, an echo
@@ -183,7 +183,7 @@ EOF
     policy() {
         local host=$1 mode=$2 mx; shift 2
         mkdir -p "mta-sts/$host/.well-known"
-        { printf 'version: STSv1\r\nmode: %s\r\n' "$mode"; for mx in "$@"; do printf 'mx: %s\r\n' "$mx"; done; printf 'max_age: 86400\r\n'; } \
+        { printf 'version: STSv1\r\nmode: %s\r\n' "$mode"; for mx in "$@"; do printf 'mx: %s\r\n' "$mx"; done; printf 'max_age: %s\r\n' "${MAX_AGE:-86400}"; } \
             > "mta-sts/$host/.well-known/mta-sts.txt"
     }
     local s=secure.palisade.example
@@ -196,6 +196,7 @@ EOF
     policy mta-sts.sts-wrongtype.$s enforce mx.sts-wrongtype.$s
     policy mta-sts.sts-dane.$s enforce mx.sts-dane.$s
     policy mta-sts.insecure.palisade.example enforce mx.insecure.palisade.example
+    MAX_AGE=0 policy mta-sts.sts-maxage0.$s enforce mx.sts-maxage0.$s
     policy mta-sts.sts-oversize.$s enforce mx.sts-oversize.$s
     # Past RFC 8461's 64 KiB with lines a parser would otherwise ignore.
     for i in $(seq 1 2000); do printf 'x_padding: %s\r\n' "$(head -c 24 /dev/zero | tr '\0' p)"; done >> "mta-sts/mta-sts.sts-oversize.$s/.well-known/mta-sts.txt"
@@ -211,7 +212,7 @@ EOF
 # The MTA-STS policy hosts of the transport tests (see secure.palisade.example.zone).
 # Those served from files (the others have server blocks of their own in nginx.conf.in).
 mta_sts_served=""
-for name in enforce testing none wild nomatch two oversize dane; do
+for name in enforce testing none wild nomatch two oversize dane maxage0; do
     mta_sts_served+=" mta-sts.sts-$name.secure.palisade.example"
 done
 mta_sts_served+=" mta-sts.insecure.palisade.example"

@@ -50,8 +50,12 @@ let sync = TransportCacheSync(cache: cache, pool: pool, listening: database, log
 let wakeups = JobWakeups(configuration: database, logger: logger)
 var handlers = TransportRefreshJob.handlers(checker: checker, pool: pool, logger: logger)
 handlers[TransportPruneJob.kind] = TransportPruneJob.handler(pool: pool, retention: TransportSettings.unusedRetention.read(configuration), logger: logger)
+handlers[TransportSweepJob.kind] = TransportSweepJob.handler(pool: pool, window: TransportSettings.proactiveWindow.read(configuration), logger: logger)
 let worker = JobWorker(queue: TransportRefreshJob.queue, handlers: handlers, jobs: jobs, wakeups: wakeups, options: workerOptions, logger: logger)
-let scheduler = JobScheduler(schedules: [TransportPruneJob.recurring(every: .seconds(3600))], pool: pool, logger: logger)
+let scheduler = JobScheduler(schedules: [TransportPruneJob.recurring(every: .seconds(3600)),
+                                         TransportSweepJob.recurring(every: TransportSettings.sweepInterval.read(configuration))],
+                             pool: pool, logger: logger)
+let usage = TransportUsageRecorder(cache: cache, pool: pool, logger: logger)
 
 // /healthz (PostgreSQL answering), /metrics and our own MTA-STS policy.
 let router = Router(context: ServiceRequestContext.self)
@@ -66,4 +70,4 @@ let http = ServiceApplication.make(router, serverName: program, host: httpHost, 
 let socketmap = SocketmapServer(listen: listen, resolver: policyResolver, idleTimeout: TransportSettings.idleTimeout.read(configuration),
                                 maxConnections: TransportSettings.maxConnections.read(configuration),
                                 threads: TransportSettings.threads.read(configuration), logger: logger) { _ in readiness.markReady() }
-try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, http, socketmap], logger: logger, readiness: readiness).run()
+try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, usage, http, socketmap], logger: logger, readiness: readiness).run()

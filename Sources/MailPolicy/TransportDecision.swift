@@ -56,6 +56,13 @@ public enum TransportDecision {
         case .daneOnly:
             return TransportAnswer(kind: .daneOnly, reply: .ok("dane-only"), reason: "every MX host has usable TLSA under a secure chain: \(dane.result.reason)")
         case .dane:
+            // Postfix's dane sends to hosts without TLSA with opportunistic TLS. Where an MTA-STS policy
+            // requires authenticated TLS to every MX host, that would be a downgrade: dane-only keeps DANE's
+            // precedence and sends only to the hosts DANE authenticates.
+            if let policy = entry.sts.policy(at: time), policy.mode == .enforce || (policy.mode == .testing && profile.strictTesting) {
+                return TransportAnswer(kind: .daneOnly, reply: .ok("dane-only"),
+                                       reason: "some MX hosts have usable TLSA under a secure chain (\(dane.result.reason)), and MTA-STS \(policy.mode.rawValue) requires authenticated TLS for the others: only DANE hosts")
+            }
             return TransportAnswer(kind: .dane, reply: .ok("dane"), reason: "some MX hosts have usable TLSA under a secure chain: \(dane.result.reason)")
         case .none:
             break

@@ -63,11 +63,11 @@ public struct TransportPolicyChecker: Sendable {
             state.nextCheckAt = retry
         case .none:
             state.lastCheck = .none
-            state.nextCheckAt = nextCheck(for: state, at: time)
+            state.nextCheckAt = time.addingTimeInterval(timing.recordCheckInterval.inSeconds)
         case .unusable(let reason):
             state.lastCheck = .unusable
             state.detail = reason
-            state.nextCheckAt = nextCheck(for: state, at: time)
+            state.nextCheckAt = time.addingTimeInterval(timing.recordCheckInterval.inSeconds)
         case .record(let record):
             if state.policy(at: time) != nil, state.policyID == record.id, let fetched = state.fetchedAt,
                time < refetchTime(fetchedAt: fetched, maxAge: state.policy!.maxAge) {
@@ -80,7 +80,9 @@ public struct TransportPolicyChecker: Sendable {
                 state.policy = policy
                 state.policyID = record.id
                 state.fetchedAt = time
-                state.expiresAt = time.addingTimeInterval(TimeInterval(policy.maxAge))
+                // A max_age of 0 (or a few seconds) would expire before the answer is given: the policy
+                // the domain just served counts for at least `minimumPolicyLifetime`.
+                state.expiresAt = time.addingTimeInterval(max(TimeInterval(policy.maxAge), Self.minimumPolicyLifetime))
                 state.lastCheck = .policy
                 state.nextCheckAt = nextCheck(for: state, at: time)
             } catch {
@@ -92,8 +94,11 @@ public struct TransportPolicyChecker: Sendable {
         return state
     }
 
+    /// The least time a fetched policy is used, whatever its `max_age`.
+    public static let minimumPolicyLifetime: TimeInterval = 60
+
     func refetchTime(fetchedAt: Date, maxAge: Int) -> Date {
-        fetchedAt.addingTimeInterval(min(timing.policyRefetchInterval.inSeconds, TimeInterval(maxAge) / 2))
+        fetchedAt.addingTimeInterval(min(timing.policyRefetchInterval.inSeconds, max(TimeInterval(maxAge), Self.minimumPolicyLifetime) / 2))
     }
 
     func nextCheck(for state: MTASTSState, at time: Date) -> Date {
@@ -105,17 +110,21 @@ public struct TransportPolicyChecker: Sendable {
     }
 
     /// The DANE half. A failure replaces the previous result (TEMP), except that a `dane` or `dane-only`
-    /// result is kept for `daneFailureGrace`: Postfix validates the TLSA records itself, so keeping the
-    /// stronger requirement can defer mail but never weakens it.
+    /// result is kept for `daneFailureGrace` past the end of its lifetime: Postfix validates the TLSA
+    /// records itself, so keeping the stronger requirement can defer mail but never weakens it.
     public func checkDANE(_ domain: DomainName, previous: DANEState?, at time: Date) async -> DANEState {
         let result = await dane.check(domain)
         if result.status == .failed {
             let retry = time.addingTimeInterval(timing.retryInterval.inSeconds)
-            if var kept = previous, kept.result.status == .dane || kept.result.status == .daneOnly,
-               time < kept.validUntil.addingTimeInterval(timing.daneFailureGrace.inSeconds) {
-                kept.lastError = result.reason
-                kept.nextCheckAt = retry
-                return kept
+            if var kept = previous, kept.result.status == .dane || kept.result.status == .daneOnly {
+                // From when the result was found: its longest lifetime, then the grace.
+                let keptUntil = kept.checkedAt.addingTimeInterval(timing.daneMaximumLifetime.inSeconds + timing.daneFailureGrace.inSeconds)
+                if time < keptUntil {
+                    kept.lastError = result.reason
+                    kept.validUntil = min(retry, keptUntil)
+                    kept.nextCheckAt = kept.validUntil
+                    return kept
+                }
             }
             return DANEState(result: result, checkedAt: time, validUntil: retry, nextCheckAt: retry, lastError: result.reason)
         }

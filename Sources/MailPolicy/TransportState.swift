@@ -86,4 +86,14 @@ public struct TransportPolicyEntry: Codable, Sendable, Equatable {
     public func isDue(at time: Date) -> (sts: Bool, dane: Bool) {
         (sts.nextCheckAt <= time, dane.nextCheckAt <= time)
     }
+
+    /// Whether the entry is too old to answer from: a half past its refresh time by more than
+    /// `staleLimit` (a domain nobody looked up for a while, or refreshes that did not land), or a policy
+    /// that expired while the record was still there. Such an entry is checked again on the look-up path,
+    /// as a new domain is, rather than answered TEMP.
+    public func isStale(at time: Date, staleLimit: TimeInterval) -> Bool {
+        if time >= dane.validUntil.addingTimeInterval(staleLimit) || time >= sts.nextCheckAt.addingTimeInterval(staleLimit) { return true }
+        if sts.lastCheck == .policy, let expiry = sts.expiresAt, expiry <= time { return true }
+        return false
+    }
 }

@@ -7,7 +7,9 @@ import Synchronization
 /// (Postfix waits for each answer). An answer from memory is written without leaving the event loop;
 /// one that needs PostgreSQL or the network is worked out in a task and written when it is ready, reading
 /// of further requests waiting meanwhile. A well-framed bad request gets `PERM` and the connection stays
-/// usable; broken framing gets `PERM` and the connection is closed.
+/// usable; broken framing gets `PERM` and the connection is closed once it is written. A client that does
+/// not read its answers is not read from either (no answers pile up), and one that sends far ahead of its
+/// answers is closed.
 final class SocketmapHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -52,7 +54,11 @@ final class SocketmapHandler: ChannelInboundHandler {
             pending = buffer
         }
         if waiting, let held = pending, held.readableBytes > Self.maximumAhead {
-            refuse("more than \(Self.maximumAhead) bytes sent before an answer", context: context)
+            // A PERM now would read as the answer to the request still being worked out: just close.
+            SocketmapMetrics.badRequests.increment()
+            closing = true
+            pending = nil
+            context.close(promise: nil)
             return
         }
         process(context: context)
@@ -62,6 +68,11 @@ final class SocketmapHandler: ChannelInboundHandler {
         var wrote = false
         defer { if wrote { context.flush() } }
         while !waiting, !closing, var buffer = pending, buffer.readableBytes > 0 {
+            guard context.channel.isWritable else {
+                // Answers are piling up unread: stop reading until they drain (channelWritabilityChanged).
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+                return
+            }
             let parsed = buffer.withUnsafeReadableBytes { Socketmap.parse($0) }
             switch parsed {
             case .incomplete:
@@ -110,19 +121,29 @@ final class SocketmapHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(ByteBuffer(bytes: reply.encoded)), promise: nil)
     }
 
+    /// Answers PERM and closes the connection once the answer is written.
     private func refuse(_ reason: String, context: ChannelHandlerContext) {
         closing = true
         pending = nil
-        write(.perm(reason), context: context)
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: nil)
-        context.close(promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Socketmap.Reply.perm(reason).encoded)), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            process(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
+        // Silent while its answer is being worked out is not idle.
+        if event is IdleStateHandler.IdleStateEvent, !waiting {
             SocketmapMetrics.idleClosed.increment()
             context.close(promise: nil)
-        } else {
+        } else if !(event is IdleStateHandler.IdleStateEvent) {
             context.fireUserInboundEventTriggered(event)
         }
     }

@@ -14,6 +14,8 @@ public final class TransportPolicyCache: Sendable {
         /// Answers already decided for this entry, by profile, each good until its time
         /// (`TransportDecision.changesAt`): a cached look-up is a dictionary read, not a decision.
         var answers: [String: Decided] = [:]
+        /// Looked up since `takeUsed()` last collected it (for `transport_policies.used_at`).
+        var used = false
     }
 
     struct Decided {
@@ -40,14 +42,14 @@ public final class TransportPolicyCache: Sendable {
                 // Full: forget a tenth, arbitrarily (a forgotten domain is read back from PostgreSQL).
                 for key in slots.keys.prefix(max(1, capacity / 10)) { slots[key] = nil }
             }
-            slots[entry.domain] = Slot(entry: entry)
+            slots[entry.domain] = Slot(entry: entry, used: true)
         }
     }
 
     /// Replaces an entry only if this instance holds it (a NOTIFY about a domain it never used is ignored).
     public func replace(_ entry: TransportPolicyEntry) {
         slots.withLock { slots in
-            if slots[entry.domain] != nil { slots[entry.domain] = Slot(entry: entry) }
+            if let old = slots[entry.domain] { slots[entry.domain] = Slot(entry: entry, used: old.used) }
         }
     }
 
@@ -64,11 +66,28 @@ public final class TransportPolicyCache: Sendable {
                 decide: (TransportPolicyEntry) -> (TransportAnswer, Date)) -> (answer: TransportAnswer, entry: TransportPolicyEntry)? {
         slots.withLock { slots in
             guard var slot = slots[domain] else { return nil }
-            if let decided = slot.answers[profile], time < decided.until { return (decided.answer, slot.entry) }
+            if let decided = slot.answers[profile], time < decided.until, slot.used { return (decided.answer, slot.entry) }
+            slot.used = true
+            if let decided = slot.answers[profile], time < decided.until {
+                slots[domain] = slot
+                return (decided.answer, slot.entry)
+            }
             let (answer, until) = decide(slot.entry)
             slot.answers[profile] = Decided(answer: answer, until: until)
             slots[domain] = slot
             return (answer, slot.entry)
+        }
+    }
+
+    /// The domains looked up since the last call, which are marked unused again.
+    func takeUsed() -> [String] {
+        slots.withLock { slots in
+            var used: [String] = []
+            for (domain, slot) in slots where slot.used {
+                used.append(domain)
+                slots[domain]?.used = false
+            }
+            return used
         }
     }
 

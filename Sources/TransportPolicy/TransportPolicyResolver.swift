@@ -41,6 +41,8 @@ public final class TransportPolicyResolver: Sendable {
         if let (answer, entry) = cache.answer(key, profile: profile.name, at: time, decide: { entry in
             (TransportDecision.decide(entry, profile: profile, options: options, at: time), TransportDecision.changesAt(entry, options: options))
         }) {
+            // Too old to answer from (not used for a while): checked again on the look-up path.
+            if entry.isStale(at: time, staleLimit: options.staleLimit.inSeconds) { return nil }
             requestRefreshIfDue(entry, at: time)
             return TransportMetrics.answered(answer, cached: true)
         }
@@ -56,34 +58,51 @@ public final class TransportPolicyResolver: Sendable {
         guard case .domain(let domain) = TransportKey(request.key) else {
             return TransportAnswer(kind: .notADomain, reply: .notFound, reason: "not a domain")
         }
-        if let entry = cache.entry(domain.ascii) { return decide(entry, profile: profile, cached: true) }
+        if let entry = cache.entry(domain.ascii), !entry.isStale(at: now(), staleLimit: options.staleLimit.inSeconds) {
+            return decide(entry, profile: profile, cached: true)
+        }
         let entry = await flights.join(domain.ascii) { await self.fetchEntry(domain) }
         return decide(entry, profile: profile, cached: false)
     }
 
-    /// The domain's entry from PostgreSQL, or checked now and stored there; kept in memory either way.
-    /// With PostgreSQL down the check still answers (kept in memory only, replaced once it is back).
+    /// The domain's entry: from memory or PostgreSQL if it is not stale, else checked now (with the old
+    /// entry as the previous state, so a cached policy survives a failed check) and stored.
     func fetchEntry(_ domain: DomainName) async -> TransportPolicyEntry {
-        do {
-            if let stored = try await store.load(domain.ascii) {
-                cache.store(stored)
-                return stored
+        let staleLimit = options.staleLimit.inSeconds
+        var previous = cache.entry(domain.ascii)
+        if previous == nil || previous!.isStale(at: now(), staleLimit: staleLimit) {
+            do {
+                if let stored = try await store.load(domain.ascii) { previous = stored }
+            } catch {
+                // Without the shared state a check could not carry a cached policy forward: what it finds
+                // is kept in this instance's memory only, never written over the stored entry.
+                logger.warning("reading the transport policy cache failed", metadata: ["domain": "\(domain)", "error": "\(error)"])
+                let entry = await check(domain, previous: previous)
+                cache.store(entry)
+                return entry
             }
-        } catch {
-            logger.warning("reading the transport policy cache failed", metadata: ["domain": "\(domain)", "error": "\(error)"])
         }
-        let entry = await checker.check(domain, previous: nil, at: now())
-        TransportMetrics.checked(entry)
-        logger.info("transport policy checked", metadata: [
-            "domain": "\(domain)", "dane": "\(entry.dane.result.status.rawValue)", "mta_sts": "\(entry.sts.lastCheck.rawValue)",
-            "mta_sts.mode": "\(entry.sts.policy?.mode.rawValue ?? "-")",
-        ])
+        if let previous, !previous.isStale(at: now(), staleLimit: staleLimit) {
+            cache.store(previous)
+            return previous
+        }
+        let entry = await check(domain, previous: previous)
         do {
             try await store.save(entry)
         } catch {
             logger.warning("storing a transport policy failed", metadata: ["domain": "\(domain)", "error": "\(error)"])
         }
         cache.store(entry)
+        return entry
+    }
+
+    func check(_ domain: DomainName, previous: TransportPolicyEntry?) async -> TransportPolicyEntry {
+        let entry = await checker.check(domain, previous: previous, at: now())
+        TransportMetrics.checked(entry)
+        logger.info("transport policy checked", metadata: [
+            "domain": "\(domain)", "dane": "\(entry.dane.result.status.rawValue)", "mta_sts": "\(entry.sts.lastCheck.rawValue)",
+            "mta_sts.mode": "\(entry.sts.policy?.mode.rawValue ?? "-")", "previous": "\(previous != nil)",
+        ])
         return entry
     }
 
@@ -105,7 +124,6 @@ public final class TransportPolicyResolver: Sendable {
             if due.dane { kinds.append(TransportRefreshJob.make(.dane, domain: domain)) }
             do {
                 _ = try await jobs.enqueue(batch: kinds)
-                try await store.markUsed(domain)
             } catch {
                 logger.warning("queueing a transport policy refresh failed", metadata: ["domain": "\(domain)", "error": "\(error)"])
             }

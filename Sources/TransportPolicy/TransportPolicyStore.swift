@@ -54,17 +54,33 @@ public struct TransportPolicyStore: Sendable {
             """).isEmpty
     }
 
-    /// Marks domains as in use (a look-up asked for their refresh).
-    public func markUsed(_ domain: String) async throws {
-        try await pool.query("UPDATE transport_policies SET used_at = now() WHERE domain = \(domain)")
+    /// Marks domains as looked up now.
+    public func markUsed(_ domains: [String]) async throws {
+        guard !domains.isEmpty else { return }
+        try await pool.query("UPDATE transport_policies SET used_at = now() WHERE domain = ANY(\(PostgresArray(domains))::text[])")
     }
 
-    /// Forgets domains nobody looked up for `retention`; returns how many.
+    /// Forgets domains nobody looked up for `retention`, unless they still hold an MTA-STS policy that
+    /// has not expired (RFC 8461 §5: it protects the next delivery there); returns how many.
     public func pruneUnused(olderThan retention: Duration) async throws -> Int {
         let rows = try await pool.query("""
-            DELETE FROM transport_policies WHERE used_at < now() - make_interval(secs => \(retention.inSeconds)) RETURNING domain
+            DELETE FROM transport_policies
+            WHERE used_at < now() - make_interval(secs => \(retention.inSeconds))
+              AND coalesce((sts->>'expiresAt')::timestamptz, '-infinity') < now()
+            RETURNING domain
             """)
         return rows.count
+    }
+
+    /// The domains looked up within `window` with a half due for its refresh, and which halves: what the
+    /// sweep queues, so that domains in use stay fresh between look-ups.
+    public func due(usedWithin window: Duration, limit: Int) async throws -> [(domain: String, sts: Bool, dane: Bool)] {
+        try await pool.query("""
+            SELECT domain, (sts->>'nextCheckAt')::timestamptz <= now() AS sts_due, (dane->>'nextCheckAt')::timestamptz <= now() AS dane_due
+            FROM transport_policies
+            WHERE next_check_at <= now() AND used_at > now() - make_interval(secs => \(window.inSeconds))
+            ORDER BY next_check_at LIMIT \(limit)
+            """).map { (try $0.decode("domain"), try $0.decode("sts_due"), try $0.decode("dane_due")) }
     }
 
     static let encoder: JSONEncoder = {

@@ -78,3 +78,30 @@ public enum TransportPruneJob {
         }
     }
 }
+
+/// `transport.sweep`, on a schedule (one instance runs each): queues the refreshes of domains looked up
+/// within `transport.proactiveWindow` whose MTA-STS or DANE half is due, so a domain in use is refreshed
+/// before its next look-up needs it; look-ups queue them too when they find an entry due first.
+public enum TransportSweepJob {
+    public static let kind = "transport.sweep"
+    /// Refreshes queued per run at most; the rest wait for the next run.
+    static let batch = 5_000
+
+    public static func recurring(every interval: Duration) -> RecurringJob {
+        RecurringJob(name: kind, every: interval, job: NewJob(kind: kind, queue: TransportRefreshJob.queue, uniqueKey: "schedule:\(kind)"))
+    }
+
+    public static func handler(pool: PostgresPool, window: Duration, logger: Logger) -> JobWorker.Handler {
+        { _ in
+            let due = try await TransportPolicyStore(pool: pool).due(usedWithin: window, limit: batch)
+            var jobs: [NewJob] = []
+            for row in due {
+                if row.sts { jobs.append(TransportRefreshJob.make(.mtaSts, domain: row.domain)) }
+                if row.dane { jobs.append(TransportRefreshJob.make(.dane, domain: row.domain)) }
+            }
+            guard !jobs.isEmpty else { return }
+            let queued = try await JobQueue(pool: pool).enqueue(batch: jobs)
+            logger.debug("transport refreshes queued", metadata: ["due": "\(jobs.count)", "queued": "\(queued)"])
+        }
+    }
+}

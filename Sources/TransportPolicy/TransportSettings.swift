@@ -91,7 +91,7 @@ public enum TransportSettings {
     )
     public static let staleLimit = ConfigSetting.duration(
         "transport.staleLimit", default: .seconds(3600),
-        "How long past its refresh time a cached state is still used when its refresh has not landed (jobs not running); then the answer is TEMP.",
+        "How long past its refresh time a cached state is still answered from while its refresh has not landed; after that the domain is checked again on the look-up path (as a new one is).",
         range: .seconds(10)...Duration.seconds(7 * 86_400)
     )
     public static let memoryEntries = ConfigSetting.int(
@@ -100,6 +100,15 @@ public enum TransportSettings {
     public static let unusedRetention = ConfigSetting.duration(
         "transport.unusedRetention", default: .seconds(35 * 86_400),
         "Domains not looked up for this long leave the cache (and are no longer refreshed).", range: .seconds(3600)...Duration.seconds(400 * 86_400)
+    )
+    public static let proactiveWindow = ConfigSetting.duration(
+        "transport.proactiveWindow", default: .seconds(86_400),
+        "Domains looked up within this long are refreshed in the background when due (transport.sweep, every sweepInterval), so their look-ups never wait; others are checked again on their next look-up once stale.",
+        range: .seconds(60)...Duration.seconds(90 * 86_400)
+    )
+    public static let sweepInterval = ConfigSetting.duration(
+        "transport.sweepInterval", default: .seconds(60), "How often due refreshes of domains in use are queued (one instance does it).",
+        range: .seconds(5)...Duration.seconds(3600)
     )
     public static let workers = ConfigSetting.int(
         "transport.workers", default: 8, "mta-sts.refresh and dane.refresh jobs handled at once.", range: 1...256
@@ -132,7 +141,7 @@ public enum TransportSettings {
     public static let all: [any AnyConfigSetting] = [
         socketmapHost, socketmapPort, socketmapPath, socketmapPathMode, idleTimeout, maxConnections, threads, profiles, deferWhenPolicyUnavailable,
         policyPort, allowPrivateAddresses, fetchTimeout, recordCheckInterval, policyRefetchInterval, retryInterval, daneMinimumLifetime,
-        daneMaximumLifetime, daneFailureGrace, staleLimit, memoryEntries, unusedRetention, workers, httpHost, httpPort, ownPolicyDomains,
+        daneMaximumLifetime, daneFailureGrace, staleLimit, memoryEntries, unusedRetention, proactiveWindow, sweepInterval, workers, httpHost, httpPort, ownPolicyDomains,
         ownPolicyMode, ownPolicyMX, ownPolicyMaxAge,
     ]
 

@@ -31,11 +31,30 @@ struct TransportDecisionTests {
     @Test("DANE wins over MTA-STS; a DANE failure is TEMP even with an enforce policy")
     func danePrecedence() throws {
         #expect(Self.decide(try Self.sts(.enforce), Self.dane(.daneOnly)).reply == .ok("dane-only"))
-        #expect(Self.decide(try Self.sts(.enforce), Self.dane(.dane)).reply == .ok("dane"))
+        #expect(Self.decide(try Self.sts(.testing), Self.dane(.dane)).reply == .ok("dane"))
         #expect(Self.decide(try Self.sts(.enforce), Self.dane(.failed)).kind == .temporary)
         #expect(Self.decide(try Self.sts(.enforce), Self.dane(.noMail)).reply == .notFound)
         // Only the MX hosts the pattern allows: one label under example.com.
         #expect(Self.decide(try Self.sts(.enforce), Self.dane(.none)).reply == .ok("secure match=mx1.example.com servername=hostname"))
+    }
+
+    @Test("Some MX hosts with DANE and an enforce MTA-STS policy: dane-only, never opportunistic TLS for the others")
+    func partialDANEWithEnforce() throws {
+        #expect(Self.decide(try Self.sts(.enforce), Self.dane(.dane)).reply == .ok("dane-only"))
+        #expect(Self.decide(try Self.sts(.testing), Self.dane(.dane)).reply == .ok("dane"))
+        #expect(Self.decide(try Self.sts(.testing), Self.dane(.dane), profile: TransportProfile(name: "s", strictTesting: true)).reply == .ok("dane-only"))
+        #expect(Self.decide(try Self.sts(nil, check: .none), Self.dane(.dane)).reply == .ok("dane"))
+    }
+
+    @Test("The decision can change at the policy's expiry or a half's stale limit, whichever is first")
+    func changesAt() throws {
+        let options = TransportDecision.Options(staleLimit: .seconds(600))
+        let entry = TransportPolicyEntry(domain: "example.com", sts: try Self.sts(.enforce, expiresIn: 3600, nextCheckIn: 600), dane: Self.dane(.none, validFor: 300))
+        #expect(TransportDecision.changesAt(entry, options: options) == Self.now.addingTimeInterval(900))
+        let soon = TransportPolicyEntry(domain: "example.com", sts: try Self.sts(.enforce, expiresIn: 120), dane: Self.dane(.none, validFor: 300))
+        #expect(TransportDecision.changesAt(soon, options: options) == Self.now.addingTimeInterval(120))
+        #expect(entry.isStale(at: Self.now.addingTimeInterval(899), staleLimit: 600) == false)
+        #expect(entry.isStale(at: Self.now.addingTimeInterval(900), staleLimit: 600))
     }
 
     @Test("testing and none give no requirement unless strict-testing; strict-testing enforces testing")

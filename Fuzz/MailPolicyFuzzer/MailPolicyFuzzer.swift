@@ -1,4 +1,5 @@
-// The libFuzzer target for the mail transport policy parsers: Postfix socketmap requests (netstrings),
+// The libFuzzer target for the mail transport policy parsers: Postfix socketmap requests (netstrings) and
+// their look-up keys,
 // MTA-STS TXT records (as one record and as a TXT answer of several) and MTA-STS policy files, with
 // their mx patterns matched, all on hostile bytes.
 //
@@ -14,7 +15,14 @@ func fuzzOne(_ bytes: [UInt8]) {
     var rest = bytes[...]
     while !rest.isEmpty {
         switch Socketmap.parse(rest) {
-        case .request(_, let length), .badRequest(_, let length):
+        case .request(let request, let length):
+            precondition(length > 0 && length <= rest.count, "a request's length is within the bytes")
+            // The look-up key as the daemon classifies it: a destination is always a valid domain name.
+            if case .domain(let domain) = TransportKey(request.key) {
+                precondition(!domain.ascii.isEmpty && !domain.ascii.hasPrefix("."), "\(domain) is a destination")
+            }
+            rest = rest.dropFirst(length)
+        case .badRequest(_, let length):
             precondition(length > 0 && length <= rest.count, "a request's length is within the bytes")
             rest = rest.dropFirst(length)
         case .incomplete, .broken:

@@ -6,16 +6,34 @@ import Synchronization
 /// a cached answer a dictionary look-up. `TransportCacheSync` replaces an entry when PostgreSQL announces
 /// a change and empties the copy when the LISTEN connection (re)starts.
 public final class TransportPolicyCache: Sendable {
-    struct Slot {
-        var entry: TransportPolicyEntry
+    /// One domain's entry and what was worked out from it. A class, so that a look-up touches one
+    /// reference rather than copying the entry; only ever used under the lock.
+    final class Slot {
+        let entry: TransportPolicyEntry
+        /// When a background refresh of either half falls due.
+        let dueAt: Date
         /// When this instance last asked for the entry's refresh (so a due entry is asked for once, not
         /// on every look-up); nil when it has not.
-        var refreshRequestedAt: Date? = nil
+        var refreshRequestedAt: Date?
         /// Answers already decided for this entry, by profile, each good until its time
         /// (`TransportDecision.changesAt`): a cached look-up is a dictionary read, not a decision.
         var answers: [String: Decided] = [:]
         /// Looked up since `takeUsed()` last collected it (for `transport_policies.used_at`).
-        var used = false
+        var used: Bool
+
+        init(entry: TransportPolicyEntry, used: Bool) {
+            self.entry = entry
+            dueAt = min(entry.sts.nextCheckAt, entry.dane.nextCheckAt)
+            self.used = used
+        }
+    }
+
+    /// What `answer` found.
+    enum Found {
+        /// A memoised answer, still good, for an entry that is not due: nothing else to do.
+        case settled(TransportAnswer)
+        /// The answer and its entry, which the caller looks at (due for a refresh, or stale).
+        case unsettled(TransportAnswer, TransportPolicyEntry)
     }
 
     struct Decided {
@@ -23,6 +41,7 @@ public final class TransportPolicyCache: Sendable {
         let until: Date
     }
 
+    // Slot is a class used only under this lock.
     private let slots = Mutex<[String: Slot]>([:])
     let capacity: Int
 
@@ -60,22 +79,18 @@ public final class TransportPolicyCache: Sendable {
     public func removeAll() { slots.withLock { $0.removeAll() } }
 
     /// The answer for `domain` under `profile` at `time`: reused while the decision cannot change, else
-    /// made by `decide` and kept. nil when the domain is not in memory. Also says whether a refresh of
-    /// either half is due.
-    func answer(_ domain: String, profile: String, at time: Date,
-                decide: (TransportPolicyEntry) -> (TransportAnswer, Date)) -> (answer: TransportAnswer, entry: TransportPolicyEntry)? {
+    /// made by `decide` and kept. nil when the domain is not in memory. A memoised answer is never stale
+    /// (its `until` comes before the entry's stale times), so only a due entry needs the caller's care.
+    func answer(_ domain: String, profile: String, at time: Date, decide: (TransportPolicyEntry) -> (TransportAnswer, Date)) -> Found? {
         slots.withLock { slots in
-            guard var slot = slots[domain] else { return nil }
-            if let decided = slot.answers[profile], time < decided.until, slot.used { return (decided.answer, slot.entry) }
+            guard let slot = slots[domain] else { return nil }
             slot.used = true
             if let decided = slot.answers[profile], time < decided.until {
-                slots[domain] = slot
-                return (decided.answer, slot.entry)
+                return time < slot.dueAt ? .settled(decided.answer) : .unsettled(decided.answer, slot.entry)
             }
             let (answer, until) = decide(slot.entry)
             slot.answers[profile] = Decided(answer: answer, until: until)
-            slots[domain] = slot
-            return (answer, slot.entry)
+            return .unsettled(answer, slot.entry)
         }
     }
 
@@ -85,7 +100,7 @@ public final class TransportPolicyCache: Sendable {
             var used: [String] = []
             for (domain, slot) in slots where slot.used {
                 used.append(domain)
-                slots[domain]?.used = false
+                slot.used = false
             }
             return used
         }
@@ -94,10 +109,9 @@ public final class TransportPolicyCache: Sendable {
     /// True once per `interval` for a domain: whether the caller should ask for its refresh now.
     func claimRefresh(_ domain: String, at time: Date, interval: TimeInterval) -> Bool {
         slots.withLock { slots in
-            guard var slot = slots[domain] else { return false }
+            guard let slot = slots[domain] else { return false }
             if let requested = slot.refreshRequestedAt, time.timeIntervalSince(requested) < interval { return false }
             slot.refreshRequestedAt = time
-            slots[domain] = slot
             return true
         }
     }

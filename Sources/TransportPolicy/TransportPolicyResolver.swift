@@ -38,13 +38,18 @@ public final class TransportPolicyResolver: Sendable {
         guard let profile = profiles[request.name] else { return unknownMap(request.name) }
         let key = request.key.lowercased()
         let time = now()
-        if let (answer, entry) = cache.answer(key, profile: profile.name, at: time, decide: { entry in
+        switch cache.answer(key, profile: profile.name, at: time, decide: { entry in
             (TransportDecision.decide(entry, profile: profile, options: options, at: time), TransportDecision.changesAt(entry, options: options))
         }) {
+        case .settled(let answer):
+            return TransportMetrics.answered(answer, cached: true)
+        case .unsettled(let answer, let entry):
             // Too old to answer from (not used for a while): checked again on the look-up path.
             if entry.isStale(at: time, staleLimit: options.staleLimit.inSeconds) { return nil }
             requestRefreshIfDue(entry, at: time)
             return TransportMetrics.answered(answer, cached: true)
+        case nil:
+            break
         }
         if case .other(let why) = TransportKey(key) {
             return TransportMetrics.answered(TransportAnswer(kind: .notADomain, reply: .notFound, reason: "\(request.key.prefix(80)) is \(why)"), cached: true)

@@ -89,3 +89,38 @@ extension ChildProcess {
         return try await runReportingStatus(binary, arguments, environment: environment, includingStandardError: true)
     }
 }
+
+/// A built Palisade service (`.build/debug/NAME`) running in the background as systemd would run it,
+/// connected as one database role, its standard output and error in a log file the test reads.
+public final class RunningService: Sendable {
+    public let process: Process
+    public let log: URL
+
+    /// Starts `name` with `arguments`, `PALISADE_DATABASE_URL` set to `databaseURL` and no other PALISADE_*
+    /// variable from the test's environment.
+    public init(_ name: String, _ arguments: [String], databaseURL: String) throws {
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-\(name)-\(UUID().uuidString.prefix(8)).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
+        process = Process()
+        process.executableURL = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/\(name)")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") }
+        environment["PALISADE_DATABASE_URL"] = databaseURL
+        process.environment = environment
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// What it has logged so far.
+    public var logged: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// Ends it if it still runs and removes the log.
+    public func stop() {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: log)
+    }
+}

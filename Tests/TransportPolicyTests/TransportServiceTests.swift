@@ -66,24 +66,11 @@ struct TransportServiceTests {
                 mx: [mx1.mail.example, "*.mx.mail.example"]
             """)
         defer { try? FileManager.default.removeItem(at: config) }
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-transport-\(UUID().uuidString.prefix(8)).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let output = try FileHandle(forWritingTo: log)
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/palisade-transport")
-        process.arguments = ["--config", config.path]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") }
-        environment["PALISADE_DATABASE_URL"] = world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@")
-        process.environment = environment
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        func logged() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        let service = try RunningService("palisade-transport", ["--config", config.path],
+                                         databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@"))
+        defer { service.stop() }
+        let process = service.process
+        func logged() -> String { service.logged }
         func port(_ key: String) -> Int? {
             logged().split(separator: "\n").lazy.compactMap { line in
                 line.split(separator: " ").first { $0.hasPrefix("\(key)=") }.flatMap { Int($0.dropFirst(key.count + 1)) }

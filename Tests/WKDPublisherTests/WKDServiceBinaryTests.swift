@@ -23,30 +23,19 @@ struct WKDServiceBinaryTests {
         let certbot = try WKDHTTPSTests.CertbotDirectory.make()
         defer { certbot.close() }
         let first = try await certbot.issue("example.org", for: ["example.org"])
-        let log = certbot.root.appendingPathComponent("service.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let output = try FileHandle(forWritingTo: log)
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/palisade-wkd")
-        process.arguments = ["--wkd-http-port", "0", "--wkd-https-port", "0", "--wkd-https-certificates", certbot.root.path]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PALISADE_") }
-        environment["PALISADE_DATABASE_URL"] = world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_wkd@")
-        process.environment = environment
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let service = try RunningService("palisade-wkd", ["--wkd-http-port", "0", "--wkd-https-port", "0", "--wkd-https-certificates", certbot.root.path],
+                                         databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_wkd@"))
+        defer { service.stop() }
+        let process = service.process
 
         var port: Int?
         try await world.db.eventually("palisade-wkd listens over HTTPS") {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            let text = service.logged
             port = text.split(separator: "\n").first { $0.contains("listening") && $0.contains("http.tls=true") }
                 .flatMap { $0.split(separator: " ").first { $0.hasPrefix("http.port=") } }.flatMap { Int($0.dropFirst("http.port=".count)) }
             return port != nil || !process.isRunning
         }
-        let https = try #require(port, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let https = try #require(port, "\(service.logged)")
         #expect(try await WKDHTTPSTests.presented(https, serverName: "example.org") == first)
 
         let renewed = try await certbot.issue("example.org", for: ["example.org"])
@@ -57,6 +46,6 @@ struct WKDServiceBinaryTests {
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGTERM)
         await ChildProcess.waitForExit(process)
-        #expect(process.terminationStatus == 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        #expect(process.terminationStatus == 0, "\(service.logged)")
     }
 }

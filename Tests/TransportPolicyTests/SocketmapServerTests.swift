@@ -73,6 +73,26 @@ struct SocketmapServerTests {
         #expect(!FileManager.default.fileExists(atPath: path), "the socket is removed at shutdown")
     }
 
+    @Test("Every case of the README's table, asked by postmap: the same answers as the daemon's own tests expect")
+    func postmapTable() async throws {
+        let world = try await TransportWorld.make()
+        defer { world.close() }
+        try await Self.withServer(world) { port in
+            for (key, profile, expected, _) in TransportAnswerTests.cases {
+                let (status, output) = try await Self.postmap(key, "socketmap:inet:127.0.0.1:\(port):\(profile)")
+                if expected.hasPrefix("OK ") {
+                    #expect(status == 0 && output == String(expected.dropFirst(3)), "\(key) (\(profile)): \(output)")
+                } else {
+                    #expect(status == 1 && output.isEmpty, "\(key) (\(profile)): not found: \(output)")
+                }
+            }
+            for key in ["lame.example", "sts-oversize.\(Self.s)", "sts-redirect.\(Self.s)", "sts-nomatch.\(Self.s)"] {
+                let (status, output) = try await Self.postmap(key, "socketmap:inet:127.0.0.1:\(port):postfix")
+                #expect(status != 0 && output.contains("socketmap server temporary error"), "\(key): \(output)")
+            }
+        }
+    }
+
     @Test("Pipelined requests are answered in order; a bad request gets PERM and the connection goes on")
     func protocolEdges() async throws {
         let world = try await TransportWorld.make()

@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "VKSSync", targets: ["VKSSync"]),
         .library(name: "MailPolicy", targets: ["MailPolicy"]),
         .library(name: "TransportPolicy", targets: ["TransportPolicy"]),
+        .library(name: "TLSCertificates", targets: ["TLSCertificates"]),
         .library(name: "HTTPService", targets: ["HTTPService"]),
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
         .executable(name: "platformctl", targets: ["platformctl"]),
@@ -165,11 +166,23 @@ let package = Package(
         .target(
             name: "WKDPublishing",
             dependencies: [
-                "Core", "OpenPGP",
+                "Core", "OpenPGP", "TLSCertificates",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTPS certificates in certbot's layout, chosen per handshake by SNI and reloaded in place (WKD, MTA-STS policy hosts).
+        .target(
+            name: "TLSCertificates",
+            dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -187,8 +200,10 @@ let package = Package(
         .target(
             name: "TransportPolicy",
             dependencies: [
-                "Core", "MailPolicy", "DNS", "HTTPFetch", "HTTPService",
+                "Core", "MailPolicy", "DNS", "HTTPFetch", "HTTPService", "TLSCertificates",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,8 +235,10 @@ let package = Package(
         .executableTarget(
             name: "palisade-transport",
             dependencies: [
-                "Core", "DNS", "HTTPFetch", "HTTPService", "MailPolicy", "TransportPolicy",
+                "Core", "DNS", "HTTPFetch", "HTTPService", "MailPolicy", "TransportPolicy", "TLSCertificates",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/TransportPolicy",
@@ -229,7 +246,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "palisade-wkd",
-            dependencies: ["Core", "WKDPublishing", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Core", "WKDPublishing", "TLSCertificates", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             path: "Services/WKDPublisher",
             swiftSettings: swiftSettings
         ),
@@ -415,7 +433,7 @@ let package = Package(
         .testTarget(
             name: "WKDPublisherTests",
             dependencies: [
-                "WKDPublishing", "Core", "OpenPGP", "Aliases", "Keystore", "HTTPService", "CoreTestSupport", "platformctl", "palisade-wkd",
+                "WKDPublishing", "TLSCertificates", "Core", "OpenPGP", "Aliases", "Keystore", "HTTPService", "CoreTestSupport", "platformctl", "palisade-wkd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -426,7 +444,7 @@ let package = Package(
         .testTarget(
             name: "TransportPolicyTests",
             dependencies: [
-                "TransportPolicy", "MailPolicy", "Core", "DNS", "HTTPFetch", "CoreTestSupport", "palisade-transport", "platformctl",
+                "TransportPolicy", "MailPolicy", "TLSCertificates", "Core", "DNS", "HTTPFetch", "CoreTestSupport", "palisade-transport", "platformctl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -8,9 +8,15 @@ import HTTPFetch
 import HTTPService
 import Hummingbird
 import MailPolicy
+import TLSCertificates
 import TransportPolicy
+import ServiceLifecycle
+import UnixSignals
 
 let program = "palisade-transport"
+// SIGHUP reloads the HTTPS certificates: trapped before anything else, so that a reload sent while the
+// service starts never ends it.
+let hangups = await UnixSignalsSequence(trapping: .sighup)
 let (configuration, logger) = await ServiceCommandLine.start(
     program: program, settings: TransportSettings.all + DNSSettings.all + HTTPFetchSettings.all)
 let database = PostgresConfiguration(configuration, applicationName: program)
@@ -23,6 +29,9 @@ let listen = SocketmapServer.Listen(
     path: socketmapPath.isEmpty ? nil : socketmapPath, pathMode: UInt16(TransportSettings.socketmapPathMode.read(configuration), radix: 8) ?? 0o660)
 let httpHost = TransportSettings.httpHost.read(configuration)
 let httpPort = TransportSettings.httpPort.read(configuration)
+let https = (certificates: TransportSettings.httpsCertificates.read(configuration), host: TransportSettings.httpsHost.read(configuration),
+             port: TransportSettings.httpsPort.read(configuration), reloadInterval: TransportSettings.httpsReloadInterval.read(configuration))
+let ownDomains = TransportSettings.ownPolicyDomains.read(configuration).compactMap { try? DomainName($0) }
 let workerOptions = JobWorker.Options(configuration, concurrency: TransportSettings.workers.read(configuration))
 let jobs = JobQueue(pool: pool, configuration)
 ServiceCommandLine.checked(configuration, program: program)
@@ -32,6 +41,14 @@ if listen.port == nil && listen.path == nil {
 let ownPolicy = TransportSettings.ownPolicy(configuration)
 if let ownPolicy, ownPolicy.mode != .none, ownPolicy.mx.isEmpty {
     ServiceCommandLine.fail(program, "configuration error:\ntransport.ownPolicy.mx is empty: a policy in mode \(ownPolicy.mode.rawValue) needs at least one mx pattern")
+}
+// The HTTPS listener, when a certificates directory is configured: it serves our policy, so it needs one, and a usable certificate at start.
+let certificates = https.certificates.isEmpty ? nil : CertificateDirectory(directory: https.certificates, metricsPrefix: "palisade_transport", logger: logger)
+if certificates != nil, ownPolicy == nil {
+    ServiceCommandLine.fail(program, "configuration error:\ntransport.https.certificates is set but transport.ownPolicy.domains is empty: the HTTPS listener would serve nothing")
+}
+if let certificates, certificates.reload().serving.isEmpty {
+    ServiceCommandLine.fail(program, "configuration error:\ntransport.https.certificates: \(https.certificates) has no usable certificate (live/<name>/fullchain.pem and privkey.pem, readable by this user)")
 }
 let checker: TransportPolicyChecker
 do {
@@ -62,12 +79,22 @@ let router = Router(context: ServiceRequestContext.self)
 router.add(middleware: MetricsMiddleware())
 OperationalRoutes.add(to: router, healthy: OperationalRoutes.databaseCheck(pool))
 if let ownPolicy {
-    OwnPolicyRoutes.add(to: router, policy: ownPolicy, domains: TransportSettings.ownPolicyDomains.read(configuration).compactMap { try? DomainName($0) })
+    OwnPolicyRoutes.add(to: router, policy: ownPolicy, domains: ownDomains)
 }
-// Ready for systemd once both listeners are bound.
-let readiness = ServiceReadiness(parts: 2)
+// Ready for systemd once every listener is bound.
+let readiness = ServiceReadiness(parts: certificates == nil ? 2 : 3)
+var httpsListener: [any Service] = []
+if let certificates, let ownPolicy {
+    do {
+        httpsListener = [try OwnPolicyRoutes.httpsServer(policy: ownPolicy, domains: ownDomains, certificates: certificates, host: https.host, port: https.port,
+                                                         logger: logger) { _ in readiness.markReady() }]
+    } catch {
+        ServiceCommandLine.fail(program, "configuration error:\ntransport.https: \(error)")
+    }
+}
+let reloader = CertificateReloader(certificates: certificates, hangups: hangups, interval: https.reloadInterval, logger: logger)
 let http = ServiceApplication.make(router, serverName: program, host: httpHost, port: httpPort, logger: logger) { _ in readiness.markReady() }
 let socketmap = SocketmapServer(listen: listen, resolver: policyResolver, idleTimeout: TransportSettings.idleTimeout.read(configuration),
                                 maxConnections: TransportSettings.maxConnections.read(configuration),
                                 threads: TransportSettings.threads.read(configuration), logger: logger) { _ in readiness.markReady() }
-try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, usage, http, socketmap], logger: logger, readiness: readiness).run()
+try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, usage, http, socketmap, reloader] + httpsListener, logger: logger, readiness: readiness).run()

@@ -3,6 +3,7 @@
 import Core
 import UnixSignals
 import WKDPublishing
+import TLSCertificates
 
 // SIGHUP reloads the HTTPS certificates: trapped before anything else, so that a reload sent while the
 // service starts never ends it.
@@ -22,7 +23,7 @@ let jobs = JobQueue(pool: pool, configuration)
 ServiceCommandLine.checked(configuration, program: "palisade-wkd")
 
 // The HTTPS listener, when a certificates directory is configured: it must have a usable certificate at start.
-let certificates = https.certificates.isEmpty ? nil : WKDCertificates(directory: https.certificates, logger: logger)
+let certificates = https.certificates.isEmpty ? nil : CertificateDirectory(directory: https.certificates, metricsPrefix: "palisade_wkd", logger: logger)
 if let certificates, certificates.reload().serving.isEmpty {
     ServiceCommandLine.fail("palisade-wkd",
                             "wkd.https.certificates: \(https.certificates) has no usable certificate (live/<name>/fullchain.pem and privkey.pem, readable by this user)")
@@ -42,6 +43,6 @@ let listener = WKDApplication.server(content: content, pool: pool, host: http.ho
 let httpsListener = certificates.map {
     WKDApplication.httpsServer(content: content, certificates: $0, host: https.host, port: https.port, logger: logger) { _ in readiness.markReady() }
 }
-let reloader = WKDCertificateReloader(certificates: certificates, hangups: hangups, interval: https.reloadInterval, logger: logger)
+let reloader = CertificateReloader(certificates: certificates, hangups: hangups, interval: https.reloadInterval, logger: logger)
 try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, listener, reloader] + (httpsListener.map { [$0] } ?? []),
                                logger: logger, readiness: readiness).run()

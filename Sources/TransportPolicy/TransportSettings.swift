@@ -120,9 +120,26 @@ public enum TransportSettings {
     public static let httpPort = ConfigSetting.int(
         "transport.http.port", default: 8467, "TCP port of the HTTP listener (0: any free port, logged at start).", range: 0...65535
     )
+    public static let httpsCertificates = ConfigSetting.string(
+        "transport.https.certificates", default: "",
+        "Directory of certificates in certbot's layout (live/<name>/fullchain.pem and privkey.pem) for the HTTPS listener that serves our own MTA-STS policy to mta-sts.<domain> (each handshake gets the certificate naming the host asked for). Empty: no HTTPS listener (a proxy in front of transport.http serves HTTPS)."
+    )
+    public static let httpsHost = ConfigSetting.string(
+        "transport.https.host", default: "127.0.0.1", "Address the HTTPS listener binds (0.0.0.0 or :: to serve the Internet directly)."
+    )
+    public static let httpsPort = ConfigSetting.int(
+        "transport.https.port", default: 8468,
+        "TCP port of the HTTPS listener (443 to serve senders directly: the unit then needs CAP_NET_BIND_SERVICE; 0: any free port, logged at start).",
+        range: 0...65535
+    )
+    public static let httpsReloadInterval = ConfigSetting.duration(
+        "transport.https.reloadInterval", default: .seconds(300),
+        "How often the certificates directory is read again (also on SIGHUP: systemctl reload palisade-transport, e.g. from certbot's deploy hook).",
+        range: .seconds(5)...Duration.seconds(86_400)
+    )
     public static let ownPolicyDomains = ConfigSetting.stringList(
         "transport.ownPolicy.domains", default: [],
-        "Our own domains whose MTA-STS policy this daemon serves at http(s)://mta-sts.<domain>/.well-known/mta-sts.txt.",
+        "Our own domains whose MTA-STS policy this daemon serves at /.well-known/mta-sts.txt for mta-sts.<domain>, over transport.http (behind a proxy) and transport.https.",
         validate: { list in list.lazy.compactMap { (try? DomainName($0)) == nil ? "\"\($0)\" is not a domain name" : nil }.first }
     )
     public static let ownPolicyMode = ConfigSetting.string(
@@ -141,7 +158,7 @@ public enum TransportSettings {
     public static let all: [any AnyConfigSetting] = [
         socketmapHost, socketmapPort, socketmapPath, socketmapPathMode, idleTimeout, maxConnections, threads, profiles, deferWhenPolicyUnavailable,
         policyPort, allowPrivateAddresses, fetchTimeout, recordCheckInterval, policyRefetchInterval, retryInterval, daneMinimumLifetime,
-        daneMaximumLifetime, daneFailureGrace, staleLimit, memoryEntries, unusedRetention, proactiveWindow, sweepInterval, workers, httpHost, httpPort, ownPolicyDomains,
+        daneMaximumLifetime, daneFailureGrace, staleLimit, memoryEntries, unusedRetention, proactiveWindow, sweepInterval, workers, httpHost, httpPort, httpsCertificates, httpsHost, httpsPort, httpsReloadInterval, ownPolicyDomains,
         ownPolicyMode, ownPolicyMX, ownPolicyMaxAge,
     ]
 

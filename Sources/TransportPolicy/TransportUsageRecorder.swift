@@ -19,7 +19,7 @@ public struct TransportUsageRecorder: Service {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while (try? await Task.sleep(for: interval)) != nil {
                 await record()
             }

@@ -1,5 +1,6 @@
 import Core
 import Logging
+import TLSCertificates
 
 /// Builds `palisade-wkd`'s parts: the listener over the content kept in memory, and the handlers of the
 /// job worker that recomputes entries. The executable and the tests both call this.
@@ -15,7 +16,7 @@ public enum WKDApplication {
     }
 
     /// The HTTPS listener: WKD alone, with the certificate the client's SNI names.
-    public static func httpsServer(content: WKDContent, certificates: WKDCertificates, host: String, port: Int, logger: Logger,
+    public static func httpsServer(content: WKDContent, certificates: CertificateDirectory, host: String, port: Int, logger: Logger,
                                    onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> WKDServer {
         WKDServer(host: host, port: port, content: content, certificates: certificates, healthy: nil, logger: logger, onListening: onListening)
     }

@@ -8,27 +8,31 @@ import NIOSSL
 import NIOTLS
 import ServiceLifecycle
 import Synchronization
+import TLSCertificates
 
 /// One of the publisher's HTTP/1.1 listeners, on SwiftNIO directly (the requests themselves are read
 /// and answered by `WKDHTTPHandler`). The plain-HTTP one also answers `/healthz` (the content loaded and
 /// PostgreSQL answering at the last check, made every few seconds off the loop) and `/metrics`, and sits
 /// behind a TLS-terminating proxy or serves loopback; the HTTPS one (`certificates` set) serves WKD alone,
-/// with the certificate the client's SNI names (`WKDCertificates`), and refuses a handshake without
+/// with the certificate the client's SNI names (`CertificateDirectory`), and refuses a handshake without
 /// SNI or for a name it has no certificate for.
 public struct WKDServer: Service {
     let host: String
     let port: Int
     let content: WKDContent
-    let certificates: WKDCertificates?
+    let certificates: CertificateDirectory?
     /// The health check behind `/healthz`; nil on the HTTPS listener, which answers neither it nor `/metrics`.
     let healthy: (@Sendable () async -> Bool)?
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
+    /// Handshakes for a name no certificate covers (or without SNI), refused.
+    static let unknownServerName = Counter(label: "palisade_wkd_tls_unknown_server_name_total")
+
     /// Connections silent this long are closed (nginx's `client_header_timeout` and `keepalive_timeout` are 60 s and 75 s).
     static let idleTimeout = TimeAmount.seconds(60)
 
-    public init(host: String, port: Int, content: WKDContent, certificates: WKDCertificates? = nil,
+    public init(host: String, port: Int, content: WKDContent, certificates: CertificateDirectory? = nil,
                 healthy: (@Sendable () async -> Bool)?, logger: Logger,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.host = host
@@ -60,7 +64,7 @@ public struct WKDServer: Service {
                         try pipeline.addHandler(ByteToMessageHandler(SNIHandler { result in
                             let name: String? = if case .hostname(let name) = result { name } else { nil }
                             guard let context = certificates.context(serverName: name) else {
-                                WKDCertificateMetrics.unknownServerName.increment()
+                                WKDServer.unknownServerName.increment()
                                 logger.debug("tls handshake refused: no certificate", metadata: ["tls.server_name": "\(name ?? "(none)")"])
                                 return channel.close()
                             }

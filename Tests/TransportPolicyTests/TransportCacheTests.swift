@@ -303,7 +303,7 @@ struct TransportCacheTests {
 
         let cache = TransportPolicyCache(capacity: 10)
         cache.store(try entry("idle-policy.example", stsDue: false, daneDue: false, policy: true))
-        try await TransportUsageRecorder(cache: cache, pool: world.pool, logger: world.db.logger).record()
+        await TransportUsageRecorder(cache: cache, pool: world.pool, logger: world.db.logger).record()
         #expect(try await world.db.count("SELECT count(*) FROM transport_policies WHERE domain = 'idle-policy.example' AND used_at > now() - interval '1 minute'") == 1)
         #expect(cache.takeUsed().isEmpty, "recorded once")
     }

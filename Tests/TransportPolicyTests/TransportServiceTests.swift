@@ -103,4 +103,52 @@ struct TransportServiceTests {
         await ChildProcess.waitForExit(process)
         #expect(process.terminationStatus == 0, "\(logged())")
     }
+
+    @Test("Our own policy over HTTPS: the certificate SNI names, none for other names, a renewed one after SIGHUP")
+    func ownPolicyOverHTTPS() async throws {
+        let world = try await TransportWorld.make()
+        defer { world.close() }
+        let certbot = try CertbotDirectory.make()
+        defer { certbot.close() }
+        let first = try await certbot.issue("mail.example", for: ["mta-sts.mail.example"])
+        let config = try Self.configuration(world.world, extra: """
+              socketmap:
+                port: 0
+              http:
+                port: 0
+              https:
+                port: 0
+                certificates: \(certbot.root.path)
+              ownPolicy:
+                domains: [mail.example]
+                mx: [mx1.mail.example]
+                maxAge: 1d
+            """)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let service = try RunningService("palisade-transport", ["--config", config.path],
+                                         databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@"))
+        defer { service.stop() }
+        var port: Int?
+        try await world.db.eventually("palisade-transport listens over HTTPS") {
+            port = service.logged.split(separator: "\n").first { $0.contains("listening") && $0.contains("http.tls=true") }
+                .flatMap { $0.split(separator: " ").first { $0.hasPrefix("http.port=") } }.flatMap { Int($0.dropFirst("http.port=".count)) }
+            return port != nil || !service.process.isRunning
+        }
+        let https = try #require(port, "\(service.logged)")
+        let policy = try await HTTPSProbe.fetch(https, host: "mta-sts.mail.example", "/.well-known/mta-sts.txt")
+        #expect(policy.status == "200")
+        #expect(String(decoding: policy.body, as: UTF8.self) == "version: STSv1\r\nmode: enforce\r\nmx: mx1.mail.example\r\nmax_age: 86400\r\n")
+        #expect(try await HTTPSProbe.presented(https, serverName: "mta-sts.mail.example") == first)
+        #expect(try await HTTPSProbe.presented(https, serverName: "other.example") == "", "no certificate for another name")
+
+        let renewed = try await certbot.issue("mail.example", for: ["mta-sts.mail.example"])
+        kill(service.process.processIdentifier, SIGHUP)
+        try await world.db.eventually("the renewed certificate is served") {
+            try await HTTPSProbe.presented(https, serverName: "mta-sts.mail.example") == renewed || !service.process.isRunning
+        }
+        #expect(service.process.isRunning)
+        kill(service.process.processIdentifier, SIGTERM)
+        await ChildProcess.waitForExit(service.process)
+        #expect(service.process.terminationStatus == 0, "\(service.logged)")
+    }
 }

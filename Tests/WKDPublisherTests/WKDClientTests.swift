@@ -6,6 +6,7 @@ import HTTPService
 import OpenPGP
 import Testing
 import WKDPublishing
+import TLSCertificates
 
 /// Real clients: GnuPG and Sequoia fetch our users' keys over HTTPS (Deploy/local/wkd-clients.sh: nginx with
 /// the test CA on 127.0.0.2:443 in front of the publisher or serving its static export, or the publisher's
@@ -86,10 +87,10 @@ struct WKDClientTests {
         try await world.refreshAll()
         let content = WKDContent()
         try await content.reloadAll(from: world.wkdPool)
-        let certbot = try WKDHTTPSTests.CertbotDirectory.make()
+        let certbot = try CertbotDirectory.make()
         defer { certbot.close() }
         try await certbot.issue("example.org", for: ["example.org", "openpgpkey.example.org"])
-        let certificates = WKDCertificates(directory: certbot.root.path, logger: world.db.logger)
+        let certificates = CertificateDirectory(directory: certbot.root.path, metricsPrefix: "palisade_wkd", logger: world.db.logger)
         #expect(certificates.reload().failed.isEmpty)
         try await HTTPTestClient.serving(token: nil, logger: world.db.logger, { onListening in
             WKDApplication.httpsServer(content: content, certificates: certificates, host: "127.0.0.3", port: 443, logger: world.db.logger,

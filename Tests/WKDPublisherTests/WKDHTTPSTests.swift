@@ -3,74 +3,15 @@ import CoreTestSupport
 import Foundation
 import Testing
 import WKDPublishing
+import TLSCertificates
 
 /// The publisher's own HTTPS listener: certificates in certbot's layout, chosen by SNI, reloaded
 /// without a restart. Certificates come from the test world's CA; curl and openssl are the clients.
 @Suite("WKD publisher over HTTPS")
 struct WKDHTTPSTests {
     /// A certbot-layout directory in a scratch folder, removed by `close`.
-    struct CertbotDirectory {
-        let root: URL
-
-        static func make() throws -> CertbotDirectory {
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("wkd-certbot-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: root.appendingPathComponent("live"), withIntermediateDirectories: true)
-            return CertbotDirectory(root: root)
-        }
-
-        func close() { try? FileManager.default.removeItem(at: root) }
-
-        func live(_ name: String) -> URL { root.appendingPathComponent("live").appendingPathComponent(name) }
-
-        /// Issues a certificate for `names` from the test CA into `live/<name>/` (fullchain.pem: leaf and CA;
-        /// privkey.pem); returns the leaf's SHA-256 fingerprint as openssl prints it.
-        @discardableResult
-        func issue(_ name: String, for names: [String], days: Int = 2) async throws -> String {
-            let world = try TestWorld.current()
-            let https = URL(fileURLWithPath: world.certificateAuthorityFile).deletingLastPathComponent()
-            let folder = live(name)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let script = """
-                set -euo pipefail
-                cd "$1"; ca=$2; key=$3; days=$4; shift 4
-                sans=$(printf 'DNS:%s,' "$@"); sans=${sans%,}
-                openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.new -out req.csr -subj "/CN=$1" -addext "subjectAltName=$sans" 2>/dev/null
-                openssl x509 -req -in req.csr -CA "$ca" -CAkey "$key" -set_serial "0x$(openssl rand -hex 12)" -days "$days" -copy_extensions copy -out leaf.pem 2>/dev/null
-                cat leaf.pem "$ca" > fullchain.new
-                mv key.new privkey.pem; mv fullchain.new fullchain.pem; rm -f req.csr
-                openssl x509 -in leaf.pem -noout -fingerprint -sha256; rm leaf.pem
-                """
-            return try await ChildProcess.run("/bin/bash", ["-c", script, "issue", folder.path, world.certificateAuthorityFile,
-                                                            https.appendingPathComponent("ca.key").path, "\(days)"] + names)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-    }
-
-    /// The SHA-256 fingerprint of the certificate the listener presents for `serverName`: "" when the
-    /// connection was made but no certificate came, "unreachable" when none was made.
-    static func presented(_ port: Int, serverName: String?) async throws -> String {
-        let sni = serverName.map { "-servername \($0)" } ?? "-noservername"
-        return try await ChildProcess.run("/bin/bash", ["-c", """
-            out=$(openssl s_client -connect 127.0.0.1:\(port) \(sni) </dev/null 2>&1) || true
-            case "$out" in *CONNECTED*) ;; *) echo unreachable; exit 0 ;; esac
-            printf '%s\\n' "$out" | openssl x509 -noout -fingerprint -sha256 2>/dev/null || true
-            """]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// curl over HTTPS to `host` (resolved to the listener) trusting the test CA: status and body ("000" when TLS fails).
-    static func fetch(_ port: Int, host: String, _ path: String) async throws -> (status: String, body: [UInt8]) {
-        let world = try TestWorld.current()
-        let bodyFile = FileManager.default.temporaryDirectory.appendingPathComponent("wkd-https-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: bodyFile) }
-        let (_, status) = try await ChildProcess.runReportingStatus("/usr/bin/curl", [
-            "-s", "-o", bodyFile.path, "-w", "%{http_code}", "--cacert", world.certificateAuthorityFile,
-            "--resolve", "\(host):\(port):127.0.0.1", "https://\(host):\(port)\(path)",
-        ])
-        return (status, (try? Data(contentsOf: bodyFile)).map(Array.init) ?? [])
-    }
-
     /// The HTTPS listener over `world`'s entries with `certificates`.
-    func serving(_ world: WKDWorld, _ certificates: WKDCertificates, _ body: (Int) async throws -> Void) async throws {
+    func serving(_ world: WKDWorld, _ certificates: CertificateDirectory, _ body: (Int) async throws -> Void) async throws {
         try await world.refreshAll()
         let content = WKDContent()
         try await content.reloadAll(from: world.wkdPool)
@@ -88,28 +29,28 @@ struct WKDHTTPSTests {
         defer { certbot.close() }
         let ours = try await certbot.issue("example.org", for: ["example.org", "openpgpkey.example.org"])
         let customer = try await certbot.issue("ada.example", for: ["ada.example", "*.ada.example"])
-        let certificates = WKDCertificates(directory: certbot.root.path, logger: world.db.logger)
+        let certificates = CertificateDirectory(directory: certbot.root.path, metricsPrefix: "palisade_wkd", logger: world.db.logger)
         #expect(certificates.reload() == .init(serving: ["example.org": ["example.org", "openpgpkey.example.org"],
                                                          "ada.example": ["ada.example", "*.ada.example"]], failed: [:]))
         let admin = world.db.pool(as: "palisade_admin")
         defer { admin.close() }
         try await WKDServiceDomains(pool: admin, logger: world.db.logger).enable("ada.example", by: "test")
         try await serving(world, certificates) { port in
-            #expect(try await Self.presented(port, serverName: "openpgpkey.example.org") == ours)
-            #expect(try await Self.presented(port, serverName: "OPENPGPKEY.ada.example") == customer)
-            #expect(try await Self.presented(port, serverName: "other.example") == "")
-            #expect(try await Self.presented(port, serverName: "deeper.openpgpkey.ada.example") == "")
-            #expect(try await Self.presented(port, serverName: nil) == "")
+            #expect(try await HTTPSProbe.presented(port, serverName: "openpgpkey.example.org") == ours)
+            #expect(try await HTTPSProbe.presented(port, serverName: "OPENPGPKEY.ada.example") == customer)
+            #expect(try await HTTPSProbe.presented(port, serverName: "other.example") == "")
+            #expect(try await HTTPSProbe.presented(port, serverName: "deeper.openpgpkey.ada.example") == "")
+            #expect(try await HTTPSProbe.presented(port, serverName: nil) == "")
 
             let hash = try WKDWorld.hash("analyst@example.org")
-            let advanced = try await Self.fetch(port, host: "openpgpkey.example.org", "/.well-known/openpgpkey/example.org/hu/\(hash)?l=analyst")
+            let advanced = try await HTTPSProbe.fetch(port, host: "openpgpkey.example.org", "/.well-known/openpgpkey/example.org/hu/\(hash)?l=analyst")
             #expect(advanced.status == "200")
             #expect(try WKDWorld.userIDs(advanced.body) == ["Other <analyst@example.org>"])
-            let direct = try await Self.fetch(port, host: "ada.example", "/.well-known/openpgpkey/hu/\(try WKDWorld.hash("ada@ada.example"))")
+            let direct = try await HTTPSProbe.fetch(port, host: "ada.example", "/.well-known/openpgpkey/hu/\(try WKDWorld.hash("ada@ada.example"))")
             #expect(direct.status == "200")
             #expect(try WKDWorld.userIDs(direct.body) == ["Other <ada@ada.example>"])
-            #expect(try await Self.fetch(port, host: "example.org", "/healthz").status == "404")
-            #expect(try await Self.fetch(port, host: "unknown.example", "/.well-known/openpgpkey/policy").status == "000")
+            #expect(try await HTTPSProbe.fetch(port, host: "example.org", "/healthz").status == "404")
+            #expect(try await HTTPSProbe.fetch(port, host: "unknown.example", "/.well-known/openpgpkey/policy").status == "000")
             // Plain HTTP to the TLS port: closed at once, nothing said in clear text.
             let (status, answer) = try await ChildProcess.runReportingStatus("/bin/bash", ["-c", """
                 exec 3<>/dev/tcp/127.0.0.1/\(port); printf 'GET / HTTP/1.1\\r\\nHost: example.org\\r\\n\\r\\n' >&3; timeout 5 cat <&3
@@ -125,33 +66,33 @@ struct WKDHTTPSTests {
         let certbot = try CertbotDirectory.make()
         defer { certbot.close() }
         let first = try await certbot.issue("example.org", for: ["example.org", "openpgpkey.example.org"])
-        let certificates = WKDCertificates(directory: certbot.root.path, logger: world.db.logger)
+        let certificates = CertificateDirectory(directory: certbot.root.path, metricsPrefix: "palisade_wkd", logger: world.db.logger)
         certificates.reload()
         try await serving(world, certificates) { port in
-            #expect(try await Self.presented(port, serverName: "example.org") == first)
+            #expect(try await HTTPSProbe.presented(port, serverName: "example.org") == first)
             // Renewed.
             let renewed = try await certbot.issue("example.org", for: ["example.org", "openpgpkey.example.org"])
             #expect(renewed != first)
-            #expect(try await Self.presented(port, serverName: "example.org") == first)
+            #expect(try await HTTPSProbe.presented(port, serverName: "example.org") == first)
             certificates.reload()
-            #expect(try await Self.presented(port, serverName: "example.org") == renewed)
+            #expect(try await HTTPSProbe.presented(port, serverName: "example.org") == renewed)
             // Added.
             let added = try await certbot.issue("new.example", for: ["openpgpkey.new.example"])
             #expect(certificates.reload().serving.keys.sorted() == ["example.org", "new.example"])
-            #expect(try await Self.presented(port, serverName: "openpgpkey.new.example") == added)
+            #expect(try await HTTPSProbe.presented(port, serverName: "openpgpkey.new.example") == added)
             // Broken: a key that is not PEM, then the key of another certificate. The last good one stays.
             let key = certbot.live("example.org").appendingPathComponent("privkey.pem")
             try Data("not a key".utf8).write(to: key)
             #expect(certificates.reload().failed["example.org"]?.contains("privkey.pem: not a PEM private key") == true)
-            #expect(try await Self.presented(port, serverName: "example.org") == renewed)
+            #expect(try await HTTPSProbe.presented(port, serverName: "example.org") == renewed)
             try FileManager.default.removeItem(at: key)
             try FileManager.default.copyItem(at: certbot.live("new.example").appendingPathComponent("privkey.pem"), to: key)
             #expect(certificates.reload().failed["example.org"]?.contains("is it the certificate's key?") == true)
-            #expect(try await Self.presented(port, serverName: "example.org") == renewed)
+            #expect(try await HTTPSProbe.presented(port, serverName: "example.org") == renewed)
             // Removed.
             try FileManager.default.removeItem(at: certbot.live("new.example"))
             #expect(certificates.reload().serving.keys.sorted() == ["example.org"])
-            #expect(try await Self.presented(port, serverName: "openpgpkey.new.example") == "")
+            #expect(try await HTTPSProbe.presented(port, serverName: "openpgpkey.new.example") == "")
         }
     }
 
@@ -162,14 +103,14 @@ struct WKDHTTPSTests {
         let certbot = try CertbotDirectory.make()
         defer { certbot.close() }
         try await certbot.issue("example.org", for: ["openpgpkey.example.org"], days: 2)
-        let certificates = WKDCertificates(directory: certbot.root.path, logger: world.db.logger)
+        let certificates = CertificateDirectory(directory: certbot.root.path, metricsPrefix: "palisade_wkd", logger: world.db.logger)
         certificates.reload()
         // certbot's renewal under a new name, which expires later; and an older one that sorts after both.
         let later = try await certbot.issue("example.org-0001", for: ["openpgpkey.example.org"], days: 3)
         try await certbot.issue("z-old", for: ["openpgpkey.example.org"], days: 1)
         certificates.reload()
         try await serving(world, certificates) { port in
-            let presented = try await Self.presented(port, serverName: "openpgpkey.example.org")
+            let presented = try await HTTPSProbe.presented(port, serverName: "openpgpkey.example.org")
             #expect(presented == later)
         }
     }

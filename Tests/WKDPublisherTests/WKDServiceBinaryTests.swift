@@ -9,7 +9,7 @@ import WKDPublishing
 struct WKDServiceBinaryTests {
     @Test("HTTPS without a usable certificate stops start-up with status 78 and names the setting")
     func noCertificate() async throws {
-        let certbot = try WKDHTTPSTests.CertbotDirectory.make()
+        let certbot = try CertbotDirectory.make()
         defer { certbot.close() }
         let result = try await ChildProcess.runBuilt("palisade-wkd", ["--wkd-https-certificates", certbot.root.path])
         #expect(result.status == 78, "\(result.output)")
@@ -20,7 +20,7 @@ struct WKDServiceBinaryTests {
     func hangup() async throws {
         let world = try await WKDWorld.make()
         defer { world.close() }
-        let certbot = try WKDHTTPSTests.CertbotDirectory.make()
+        let certbot = try CertbotDirectory.make()
         defer { certbot.close() }
         let first = try await certbot.issue("example.org", for: ["example.org"])
         let service = try RunningService("palisade-wkd", ["--wkd-http-port", "0", "--wkd-https-port", "0", "--wkd-https-certificates", certbot.root.path],
@@ -36,12 +36,12 @@ struct WKDServiceBinaryTests {
             return port != nil || !process.isRunning
         }
         let https = try #require(port, "\(service.logged)")
-        #expect(try await WKDHTTPSTests.presented(https, serverName: "example.org") == first)
+        #expect(try await HTTPSProbe.presented(https, serverName: "example.org") == first)
 
         let renewed = try await certbot.issue("example.org", for: ["example.org"])
         kill(process.processIdentifier, SIGHUP)
         try await world.db.eventually("the renewed certificate is served") {
-            try await WKDHTTPSTests.presented(https, serverName: "example.org") == renewed || !process.isRunning
+            try await HTTPSProbe.presented(https, serverName: "example.org") == renewed || !process.isRunning
         }
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGTERM)

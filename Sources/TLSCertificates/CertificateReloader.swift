@@ -2,17 +2,18 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Reads the HTTPS certificates again every `interval` and on SIGHUP (`systemctl reload palisade-wkd`,
-/// certbot's deploy hook), so that a renewed or newly added certificate is served without a restart.
+/// Reads the HTTPS certificates again every `interval` and on SIGHUP (`systemctl reload palisade-wkd` or
+/// `palisade-transport`, certbot's deploy hook), so that a renewed or newly added certificate is served
+/// without a restart.
 /// `hangups` is trapped by the executable before anything else (and even without an HTTPS listener), so
 /// that a reload never ends the process. Both triggers go through one loop: reloads never overlap.
-public struct WKDCertificateReloader: Service {
-    let certificates: WKDCertificates?
+public struct CertificateReloader: Service {
+    let certificates: CertificateDirectory?
     let hangups: UnixSignalsSequence
     let interval: Duration
     let logger: Logger
 
-    public init(certificates: WKDCertificates?, hangups: UnixSignalsSequence, interval: Duration, logger: Logger) {
+    public init(certificates: CertificateDirectory?, hangups: UnixSignalsSequence, interval: Duration, logger: Logger) {
         self.certificates = certificates
         self.hangups = hangups
         self.interval = interval

@@ -2,11 +2,11 @@ import Foundation
 import Logging
 import Metrics
 import NIOSSL
-import OpenPGP
 import Synchronization
 
-/// The HTTPS listener's certificates, for WKD as a service: customers point `openpgpkey.<their domain>`
-/// at us and each handshake gets the certificate for the name the client asked (SNI). They are read
+/// An HTTPS listener's certificates, chosen per handshake by the name the client asked (SNI): for WKD as a
+/// service (customers point `openpgpkey.<their domain>` at us) and for our own MTA-STS policy hosts
+/// (`mta-sts.<our domain>`). They are read
 /// from a directory in certbot's layout, `live/<name>/fullchain.pem` and `live/<name>/privkey.pem`, and
 /// served for every DNS name of the certificate's subjectAltName (`*.example.org` for one label under
 /// it). When two certificates name the same host, the one that expires last is used (certbot's
@@ -15,12 +15,16 @@ import Synchronization
 /// `reload()` reads the directory again without a restart: a certificate whose files are unchanged is
 /// kept as it is; one that no longer loads (a half-written file, a key that does not match) keeps its
 /// last good version and is reported; one whose directory is gone is dropped.
-public final class WKDCertificates: Sendable {
+public final class CertificateDirectory: Sendable {
     /// One `live/<name>/`, loaded.
     struct Loaded {
-        /// SHA-256 of both files, to see whether they changed (the key's bytes are not kept).
-        var digest: [UInt8]
+        /// A hash of both files, to see whether they changed (the key's bytes are not kept). Hasher is
+        /// seeded per process, which is all a comparison within one process needs.
+        var digest: Int
         var context: NIOSSLContext
+        /// The identity, for listeners that choose it per handshake (`identity(serverName:)`).
+        var certificates: [NIOSSLCertificate]
+        var privateKey: NIOSSLPrivateKey
         var names: [String]
         var notValidAfter: Date
     }
@@ -51,22 +55,46 @@ public final class WKDCertificates: Sendable {
     /// Held for a whole reload, so that two never interleave.
     private let reloading = Mutex(())
 
-    public init(directory: String, logger: Logger) {
+    let metrics: CertificateMetrics
+
+    /// `metricsPrefix` names the service's gauges, e.g. `palisade_wkd` → `palisade_wkd_tls_certificates`.
+    public init(directory: String, metricsPrefix: String, logger: Logger) {
         self.directory = directory
         self.logger = logger
+        metrics = CertificateMetrics(prefix: metricsPrefix)
     }
 
     /// The context for a handshake that asked for `serverName` (nil without SNI: none, the handshake is
     /// refused, since no certificate is right for every customer). A certificate for the exact name wins
     /// over a wildcard unless it has expired and the wildcard has not.
-    func context(serverName: String?, now: Date = Date()) -> NIOSSLContext? {
+    public func context(serverName: String?, now: Date = Date()) -> NIOSSLContext? {
+        loaded(serverName: serverName, now: now)?.context
+    }
+
+    /// The certificate chain and key for `serverName`, as a handshake override (NIOSSL's
+    /// `sslContextCallback`); nil when none is right for it.
+    public func identity(serverName: String?, now: Date = Date()) -> NIOSSLContextConfigurationOverride? {
+        guard let loaded = loaded(serverName: serverName, now: now) else { return nil }
+        var identity = NIOSSLContextConfigurationOverride()
+        identity.certificateChain = loaded.certificates.map { .certificate($0) }
+        identity.privateKey = .privateKey(loaded.privateKey)
+        return identity
+    }
+
+    /// Any loaded certificate (the one that expires last), to start a listener whose handshakes then
+    /// choose theirs by SNI.
+    public var anyIdentity: (certificates: [NIOSSLCertificate], privateKey: NIOSSLPrivateKey)? {
+        state.withLock { $0.byDirectory.values.max { $0.notValidAfter < $1.notValidAfter } }.map { ($0.certificates, $0.privateKey) }
+    }
+
+    func loaded(serverName: String?, now: Date) -> Loaded? {
         guard var name = serverName?.lowercased() else { return nil }
         if name.hasSuffix(".") { name.removeLast() }
         let (exact, wildcard) = state.withLock { state in
             (state.exact[name], name.firstIndex(of: ".").flatMap { state.wildcard[String(name[name.index(after: $0)...])] })
         }
-        if let exact, let wildcard, exact.notValidAfter < now, wildcard.notValidAfter >= now { return wildcard.context }
-        return (exact ?? wildcard)?.context
+        if let exact, let wildcard, exact.notValidAfter < now, wildcard.notValidAfter >= now { return wildcard }
+        return exact ?? wildcard
     }
 
     /// Reads `live/` again (see the type's comment); logs what changed and what failed.
@@ -86,7 +114,7 @@ public final class WKDCertificates: Sendable {
                 "tls.directory": "\(live.path)", "error": "\(error)",
             ])
             let serving = state.withLock { $0.byDirectory.mapValues(\.names) }
-            WKDCertificateMetrics.failed.record(1)
+            metrics.failed.record(1)
             return Report(serving: serving, failed: ["live": "\(live.path) cannot be read: \(error)"])
         }
         var failed: [String: String] = [:]
@@ -99,7 +127,10 @@ public final class WKDCertificates: Sendable {
             do {
                 let chain = try Self.read(folder.appendingPathComponent("fullchain.pem"))
                 let key = try Self.read(folder.appendingPathComponent("privkey.pem"))
-                let digest = MessageDigest.sha256(chain + [0] + key)
+                var hasher = Hasher()
+                hasher.combine(chain)
+                hasher.combine(key)
+                let digest = hasher.finalize()
                 if let old = previous[name], old.digest == digest {
                     next[name] = old
                     previous[name] = nil
@@ -135,10 +166,10 @@ public final class WKDCertificates: Sendable {
             }
         }
         state.withLock { $0 = fresh }
-        WKDCertificateMetrics.loaded.record(next.count)
-        WKDCertificateMetrics.failed.record(failed.count)
+        metrics.loaded.record(next.count)
+        metrics.failed.record(failed.count)
         // 0 (long past) when nothing is loaded, so that an expiry alert fires.
-        WKDCertificateMetrics.earliestExpiry.record(next.values.map(\.notValidAfter).min()?.timeIntervalSince1970 ?? 0)
+        metrics.earliestExpiry.record(next.values.map(\.notValidAfter).min()?.timeIntervalSince1970 ?? 0)
         return Report(serving: next.mapValues(\.names), failed: failed)
     }
 
@@ -153,7 +184,7 @@ public final class WKDCertificates: Sendable {
         return Array(data)
     }
 
-    static func load(chain: [UInt8], key: [UInt8], digest: [UInt8]) throws -> Loaded {
+    static func load(chain: [UInt8], key: [UInt8], digest: Int) throws -> Loaded {
         let certificates: [NIOSSLCertificate]
         do { certificates = try NIOSSLCertificate.fromPEMBytes(chain) } catch { throw CertificateError("fullchain.pem: not PEM certificates (\(error))") }
         guard let leaf = certificates.first else { throw CertificateError("fullchain.pem holds no certificate") }
@@ -173,7 +204,8 @@ public final class WKDCertificates: Sendable {
         do { context = try NIOSSLContext(configuration: configuration) } catch {
             throw CertificateError("privkey.pem and fullchain.pem do not make a TLS identity (is it the certificate's key?): \(error)")
         }
-        return Loaded(digest: digest, context: context, names: names, notValidAfter: Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter)))
+        return Loaded(digest: digest, context: context, certificates: certificates, privateKey: privateKey, names: names,
+                      notValidAfter: Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter)))
     }
 
     struct CertificateError: Error, CustomStringConvertible {
@@ -182,11 +214,16 @@ public final class WKDCertificates: Sendable {
     }
 }
 
-/// The HTTPS certificates in use.
-enum WKDCertificateMetrics {
-    static let loaded = Gauge(label: "palisade_wkd_tls_certificates")
-    static let failed = Gauge(label: "palisade_wkd_tls_certificates_failed")
+/// The HTTPS certificates in use, under the service's prefix.
+struct CertificateMetrics: Sendable {
+    let loaded: Gauge
+    let failed: Gauge
     /// Unix time at which the first of them expires.
-    static let earliestExpiry = Gauge(label: "palisade_wkd_tls_certificate_earliest_expiry_seconds")
-    static let unknownServerName = Counter(label: "palisade_wkd_tls_unknown_server_name_total")
+    let earliestExpiry: Gauge
+
+    init(prefix: String) {
+        loaded = Gauge(label: "\(prefix)_tls_certificates")
+        failed = Gauge(label: "\(prefix)_tls_certificates_failed")
+        earliestExpiry = Gauge(label: "\(prefix)_tls_certificate_earliest_expiry_seconds")
+    }
 }

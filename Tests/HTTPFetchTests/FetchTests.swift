@@ -20,7 +20,7 @@ struct FetchTests {
             configuration: DNSResolverConfiguration(
                 trustAnchorFiles: [world.trustAnchorFile],
                 stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)),
-                timeout: .seconds(2)
+                timeout: .seconds(5)
             ),
             logger: logger
         )

@@ -16,7 +16,7 @@ struct TransportServiceTests {
             dns:
               trustAnchorFiles: [\(world.trustAnchorFile)]
               stubZones: [\(world.stubZones.joined(separator: ", "))]
-              timeout: 2s
+              timeout: 5s
             http:
               caFile: \(world.certificateAuthorityFile)
             transport:

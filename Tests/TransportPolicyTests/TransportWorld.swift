@@ -30,7 +30,7 @@ struct TransportWorld {
         let logger = Logger(label: "palisade.test.transport")
         let resolver = try DNSResolver(
             configuration: DNSResolverConfiguration(trustAnchorFiles: [world.trustAnchorFile],
-                                                    stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)), timeout: .seconds(2)),
+                                                    stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)), timeout: .seconds(5)),
             logger: logger)
         let fetcher = try HTTPFetcher(
             configuration: HTTPFetchConfiguration(caFile: world.certificateAuthorityFile, connectTimeout: .seconds(3), timeout: .seconds(10)),

@@ -63,11 +63,17 @@ public enum Socketmap {
         case .incomplete: return .incomplete
         case .invalid(let reason): return .broken(reason)
         case .value(let value, let length):
-            guard let text = String(validating: value, as: UTF8.self) else { return .badRequest("the request is not UTF-8", length: length) }
-            guard let space = text.firstIndex(of: " "), space != text.startIndex else {
-                return .badRequest("the request is not \"<name> <key>\"", length: length)
+            // Split on the first space, then make each part a String once (validated as UTF-8).
+            guard let space = value.firstIndex(of: UInt8(ascii: " ")), space != 0,
+                  let name = String(validating: value[..<space], as: UTF8.self) else {
+                return String(validating: value, as: UTF8.self) == nil
+                    ? .badRequest("the request is not UTF-8", length: length)
+                    : .badRequest("the request is not \"<name> <key>\"", length: length)
             }
-            return .request(Request(name: String(text[..<space]), key: String(text[text.index(after: space)...])), length: length)
+            guard let key = String(validating: value[(space + 1)...], as: UTF8.self) else {
+                return .badRequest("the request is not UTF-8", length: length)
+            }
+            return .request(Request(name: name, key: key), length: length)
         }
     }
 }

@@ -36,7 +36,8 @@ public final class TransportPolicyResolver: Sendable {
     /// without leaving its event loop); nil otherwise.
     public func immediateAnswer(_ request: Socketmap.Request) -> TransportAnswer? {
         guard let profile = profiles[request.name] else { return unknownMap(request.name) }
-        let key = request.key.lowercased()
+        // Postfix asks in lower case already: only another client's key needs lowering (an allocation).
+        let key = request.key.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 }) ? request.key.lowercased() : request.key
         let time = now()
         switch cache.answer(key, profile: profile.name, at: time, decide: { entry in
             (TransportDecision.decide(entry, profile: profile, options: options, at: time), TransportDecision.changesAt(entry, options: options))

@@ -37,8 +37,7 @@ trap cleanup EXIT
 port=$(( 57000 + RANDOM % 900 ))
 admin=$($PG start "$cluster" "$port")
 base=${admin%/postgres}
-psql "$admin" -qc "CREATE DATABASE bench_aliases"
-for f in Schemas/[0-9]*.sql; do psql "$base/bench_aliases" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+$PG database "$cluster" bench_aliases >/dev/null
 psql "$base/bench_aliases" -q -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO domains (name, kind) VALUES ('mail.example', 'platform');
 INSERT INTO accounts SELECT FROM generate_series(1, $ACCOUNTS);

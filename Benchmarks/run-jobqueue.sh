@@ -25,8 +25,7 @@ admin=$($PG start "$cluster" $(( 57000 + RANDOM % 900 )))
 base=${admin%/postgres}
 results=$(mktemp)
 
-psql "$admin" -qc "CREATE DATABASE bench_sql"
-for f in Schemas/[0-9]*.sql; do psql "$base/bench_sql" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+$PG database "$cluster" bench_sql >/dev/null
 pgbench=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)/pgbench
 
 # sql_limit BATCH CLIENTS: the plain-SQL claim-and-complete loop over JOBS fresh jobs.

@@ -45,8 +45,7 @@ base=${admin%/postgres}
 echo "== keyring: $keyring ($CERTS certificates, $(du -h "$keyring" | cut -f1))"
 for concurrency in 1 4; do
     db=bench_keystore_$concurrency
-    psql "$admin" -qc "CREATE DATABASE $db"
-    for f in Schemas/[0-9]*.sql; do psql "$base/$db" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+    $PG database "$cluster" $db >/dev/null
     psql "$base/$db" -qc "INSERT INTO accounts SELECT FROM generate_series(1, $ACCOUNTS)"
     "$bin/KeystoreBenchmark" "postgresql://palisade_keystore@127.0.0.1:$port/$db" "$keyring" "$ACCOUNTS" "$concurrency"
 done
@@ -62,8 +61,7 @@ awk -v n="$imported" -v s="$start" -v e="$end" 'BEGIN { printf "gpg import certi
 Deploy/local/world.sh start "$world" >/dev/null
 export PALISADE_TEST_WORLD=$world
 db=bench_lookups
-psql "$admin" -qc "CREATE DATABASE $db"
-for f in Schemas/[0-9]*.sql; do psql "$base/$db" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+$PG database "$cluster" $db >/dev/null
 "$bin/LookupBenchmark" "postgresql://palisade_keystore@127.0.0.1:$port/$db" "$address_keys" "$ADDRESSES" "$LOOKUPS"
 
 # The same cached answers through the service, as the webmail asks for them.

@@ -18,8 +18,7 @@ trap '$PG destroy "$cluster"; rm -rf "$work"' EXIT
 port=$(( 57000 + RANDOM % 900 ))
 admin=$($PG start "$cluster" "$port")
 base=${admin%/postgres}
-psql "$admin" -qc "CREATE DATABASE bench_postfix"
-for f in Schemas/[0-9]*.sql; do psql "$base/bench_postfix" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+$PG database "$cluster" bench_postfix >/dev/null
 psql "$base/bench_postfix" -q -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO domains (name, kind) VALUES ('mail.example', 'platform');
 INSERT INTO accounts SELECT FROM generate_series(1, $ALIASES);

@@ -34,8 +34,7 @@ trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>
 port=$(( 57000 + RANDOM % 900 ))
 admin=$($PG start "$cluster" "$port")
 base=${admin%/postgres}
-psql "$admin" -qc "CREATE DATABASE bench_transport"
-for f in Schemas/[0-9]*.sql; do psql "$base/bench_transport" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+$PG database "$cluster" bench_transport >/dev/null
 "$bin/TransportBenchmark" prefill "postgresql://palisade_transport@127.0.0.1:$port/bench_transport" "$DOMAINS"
 
 ours=$(( 18400 + RANDOM % 500 ))

@@ -29,8 +29,7 @@ trap '$PG destroy "$cluster"; Deploy/local/world.sh destroy "$world"' EXIT
 port=$(( 57000 + RANDOM % 900 ))
 admin=$($PG start "$cluster" "$port")
 base=${admin%/postgres}
-psql "$admin" -qc "CREATE DATABASE bench_vks"
-for f in Schemas/[0-9]*.sql; do psql "$base/bench_vks" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+$PG database "$cluster" bench_vks >/dev/null
 psql "$base/bench_vks" -qc "INSERT INTO accounts DEFAULT VALUES"
 Deploy/local/world.sh start "$world" >/dev/null
 PALISADE_TEST_WORLD=$world "$bin/VKSBenchmark" "postgresql://palisade_keystore@127.0.0.1:$port/bench_vks" \

@@ -34,8 +34,7 @@ trap '[ -z "$service_pid" ] || kill "$service_pid" 2>/dev/null || true; [ -s "$w
 port=$(( 57000 + RANDOM % 900 ))
 admin=$($PG start "$cluster" "$port")
 base=${admin%/postgres}
-psql "$admin" -qc "CREATE DATABASE bench_wkd"
-for f in Schemas/[0-9]*.sql; do psql "$base/bench_wkd" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+$PG database "$cluster" bench_wkd >/dev/null
 url() { echo "postgresql://$1@127.0.0.1:$port/bench_wkd"; }
 "$bin/WKDBenchmark" "$(url palisade)" "$(url palisade_keystore)" "$(url palisade_wkd)" "$keys" "$ADDRESSES" "$work/export" "$work/hashes"
 

@@ -5,6 +5,8 @@
 #   pg.sh stop DIR         stop it (fast shutdown); harmless if it is not running
 #   pg.sh restart DIR      pg_ctl restart, keeping data (used by the restart-survival test)
 #   pg.sh url DIR          the superuser URL of a running cluster
+#   pg.sh database DIR NAME  create database NAME in the running cluster and apply Schemas/ to it (as the
+#                          benchmarks do, without platformctl); prints its superuser URL
 #
 # The cluster listens on loopback only, trusts local connections (it holds test data only), and trades
 # durability for speed (fsync off). As root, PostgreSQL refuses to run, so the cluster belongs to the
@@ -17,8 +19,8 @@ for fd in $(ls /proc/$$/fd); do
     if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
 done
 
-command=${1:?usage: pg.sh start|stop|restart|url DIR [PORT]}
-dir=${2:?usage: pg.sh start|stop|restart|url DIR [PORT]}
+command=${1:?usage: pg.sh start|stop|restart|destroy|url|database DIR [PORT|NAME]}
+dir=${2:?usage: pg.sh start|stop|restart|destroy|url|database DIR [PORT|NAME]}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
@@ -93,6 +95,16 @@ destroy)
     ;;
 url)
     url
+    ;;
+database)
+    name=${3:?usage: pg.sh database DIR NAME}
+    [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "pg.sh: database name $name is not a lower-case identifier" >&2; exit 2; }
+    admin=$(url)
+    base=${admin%/postgres}
+    schemas=$(cd "$(dirname "$0")/../../Schemas" && pwd)
+    psql "$admin" -qc "CREATE DATABASE $name"
+    for f in "$schemas"/[0-9]*.sql; do psql "$base/$name" -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+    echo "$base/$name"
     ;;
 *)
     echo "pg.sh: unknown command $command" >&2

@@ -26,7 +26,7 @@ public struct KeyLookup: Sendable {
     /// The clock answers are dated and keys validated by; tests set it.
     let now: @Sendable () -> Date
     /// Look-ups under way in this process, by address: a second asker waits for the first's answer.
-    let flights = LookupFlights()
+    let flights = SingleFlight<LookupAnswer>()
 
     public init(pool: PostgresPool, fetcher: HTTPFetcher, resolver: DNSResolver, configuration: KeyDiscoveryConfiguration,
                 logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -73,7 +73,7 @@ public struct KeyLookup: Sendable {
     }
 
     /// Asks the sources and keeps the answer. An answer that cannot be stored is still given, and the
-    /// failure logged. The look-up runs in a task of its own (see `LookupFlights`): an asker that gives up
+    /// failure logged. The look-up runs in a task of its own (see `SingleFlight`): an asker that gives up
     /// does not cancel it, and what it found is kept.
     func askAndStore(_ address: EmailAddress) async throws -> LookupAnswer {
         let answer = await ask(address, at: now())
@@ -150,24 +150,6 @@ public struct KeyLookup: Sendable {
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval { duration.inSeconds }
-}
-
-/// The look-ups under way in one process, so that many askers of one address cause one look-up.
-final class LookupFlights: Sendable {
-    private let flights = Mutex<[String: Task<LookupAnswer, any Error>]>([:])
-
-    func join(_ key: String, _ body: @escaping @Sendable () async throws -> LookupAnswer) async throws -> LookupAnswer {
-        let task = flights.withLock { flights in
-            if let running = flights[key] { return running }
-            let task = Task { try await body() }
-            flights[key] = task
-            return task
-        }
-        defer { flights.withLock { flights in if flights[key] == task { flights[key] = nil } } }
-        // The look-up runs in its own task: an asker that gives up (a client gone) does not cancel it for
-        // the others, and its answer is still kept.
-        return try await task.value
-    }
 }
 
 /// Why a look-up could not start, or found no key to import.

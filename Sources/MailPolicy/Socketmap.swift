@@ -26,16 +26,20 @@ public enum Socketmap {
         case timeout(String)
         case perm(String)
 
-        /// The reply as a netstring, its text cut to Postfix's limit.
-        public var encoded: [UInt8] {
-            let text: String = switch self {
+        /// The reply as the protocol spells it, before framing: `OK <data>`, `NOTFOUND `, `TEMP <reason>`, ….
+        public var text: String {
+            switch self {
             case .ok(let data): "OK " + data
             case .notFound: "NOTFOUND "
             case .temp(let reason): "TEMP " + reason
             case .timeout(let reason): "TIMEOUT " + reason
             case .perm(let reason): "PERM " + reason
             }
-            return Netstring.encode(Array(text.utf8.prefix(maximumReply)))
+        }
+
+        /// The reply as a netstring, its text cut to Postfix's limit.
+        public var encoded: [UInt8] {
+            Netstring.encode(Array(text.utf8.prefix(maximumReply)))
         }
     }
 

@@ -20,13 +20,8 @@ public enum TransportKey: Sendable, Equatable {
             self = .other("an IPv4 address")
             return
         }
-        do {
-            let domain = try DomainName(key)
-            // A single label is a local name, not a destination MTA-STS or DANE can speak for.
-            guard domain.labels.count >= 2 else { self = .other("a single-label name"); return }
-            self = .domain(domain)
-        } catch {
-            self = .other("not a domain name")
-        }
+        // DomainName refuses a single label too: a local name, not a destination MTA-STS or DANE speaks for.
+        guard let domain = try? DomainName(key) else { self = .other("not a domain name of two labels or more"); return }
+        self = .domain(domain)
     }
 }

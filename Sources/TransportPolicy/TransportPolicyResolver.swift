@@ -18,7 +18,8 @@ public final class TransportPolicyResolver: Sendable {
     let options: TransportDecision.Options
     let logger: Logger
     let now: @Sendable () -> Date
-    let flights = TransportFlights()
+    /// One check per domain in this process, however many look-ups wait for it.
+    let flights = SingleFlight<TransportPolicyEntry>()
 
     public init(profiles: [String: TransportProfile], checker: TransportPolicyChecker, pool: PostgresPool, cache: TransportPolicyCache,
                 options: TransportDecision.Options, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -140,42 +141,5 @@ public final class TransportPolicyResolver: Sendable {
         let known = profiles.keys.sorted().joined(separator: ", ")
         return TransportMetrics.answered(TransportAnswer(kind: .refused, reply: .perm("unknown map name \"\(name.prefix(64))\" (this daemon answers: \(known))"),
                                                          reason: "unknown map name"), cached: true)
-    }
-}
-
-/// The checks under way in one process, by domain: many look-ups of a new domain cause one check. The
-/// check runs in a task of its own, so a look-up that gives up does not cancel it for the others.
-final class TransportFlights: Sendable {
-    private struct Flight {
-        let task: Task<TransportPolicyEntry, Never>
-        var waiting: Int
-    }
-
-    private let flights = Mutex<[String: Flight]>([:])
-
-    func join(_ key: String, _ body: @escaping @Sendable () async -> TransportPolicyEntry) async -> TransportPolicyEntry {
-        let task = flights.withLock { flights in
-            if var flight = flights[key] {
-                flight.waiting += 1
-                flights[key] = flight
-                return flight.task
-            }
-            let task = Task { await body() }
-            flights[key] = Flight(task: task, waiting: 1)
-            return task
-        }
-        defer {
-            flights.withLock { flights in
-                guard var flight = flights[key], flight.task == task else { return }
-                flight.waiting -= 1
-                flights[key] = flight.waiting == 0 ? nil : flight
-            }
-        }
-        return await task.value
-    }
-
-    /// How many look-ups wait for the check of `key` now.
-    func waiting(_ key: String) -> Int {
-        flights.withLock { $0[key]?.waiting ?? 0 }
     }
 }

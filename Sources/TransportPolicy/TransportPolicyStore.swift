@@ -35,21 +35,23 @@ public struct TransportPolicyStore: Sendable {
     /// Writes the MTA-STS half; false if the domain is no longer cached.
     @discardableResult
     public func save(sts state: MTASTSState, for domain: String) async throws -> Bool {
-        let json = try Self.json(state)
-        return try await !pool.query("""
-            UPDATE transport_policies SET sts = \(json)::jsonb, updated_at = now(),
-                next_check_at = least(\(state.nextCheckAt), (dane->>'nextCheckAt')::timestamptz)
-            WHERE domain = \(domain) RETURNING domain
-            """).isEmpty
+        try await update(domain, sts: try Self.json(state), dane: nil)
     }
 
     /// Writes the DANE half; false if the domain is no longer cached.
     @discardableResult
     public func save(dane state: DANEState, for domain: String) async throws -> Bool {
-        let json = try Self.json(state)
-        return try await !pool.query("""
-            UPDATE transport_policies SET dane = \(json)::jsonb, updated_at = now(),
-                next_check_at = least(\(state.nextCheckAt), (sts->>'nextCheckAt')::timestamptz)
+        try await update(domain, sts: nil, dane: try Self.json(state))
+    }
+
+    /// Replaces the halves given (a refresh job writes only its own, so the two never overwrite each
+    /// other) and recomputes the row's earliest next check from the halves as they now are.
+    private func update(_ domain: String, sts: String?, dane: String?) async throws -> Bool {
+        // On the right of SET the row's old values: coalesce gives each half as it now is.
+        try await !pool.query("""
+            UPDATE transport_policies SET sts = coalesce(\(sts)::jsonb, sts), dane = coalesce(\(dane)::jsonb, dane), updated_at = now(),
+                next_check_at = least((coalesce(\(sts)::jsonb, sts)->>'nextCheckAt')::timestamptz,
+                                      (coalesce(\(dane)::jsonb, dane)->>'nextCheckAt')::timestamptz)
             WHERE domain = \(domain) RETURNING domain
             """).isEmpty
     }

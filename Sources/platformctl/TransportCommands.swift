@@ -73,7 +73,7 @@ struct TransportCommands: AsyncParsableCommand {
                 let now = Date()
                 let answers = chosen.map { profile in
                     let answer = TransportDecision.decide(entry, profile: profile, options: TransportSettings.decisionOptions(config), at: now)
-                    return Report.Answer(profile: profile.name, kind: answer.kind.rawValue, reply: answer.reply.postfixText, reason: answer.reason)
+                    return Report.Answer(profile: profile.name, kind: answer.kind.rawValue, reply: answer.reply.text.trimmingCharacters(in: .whitespaces), reason: answer.reason)
                 }
                 temporary = answers.contains { $0.kind == TransportAnswer.Kind.temporary.rawValue }
                 if global.json { return try Output.json(Report(domain: name.ascii, entry: entry, answers: answers)) }
@@ -104,19 +104,6 @@ struct TransportCommands: AsyncParsableCommand {
                 lines.append("    no policy cached")
             }
             return lines.joined(separator: "\n")
-        }
-    }
-}
-
-extension Socketmap.Reply {
-    /// The reply as the socketmap protocol writes it, without the netstring framing.
-    var postfixText: String {
-        switch self {
-        case .ok(let data): "OK " + data
-        case .notFound: "NOTFOUND"
-        case .temp(let reason): "TEMP " + reason
-        case .timeout(let reason): "TIMEOUT " + reason
-        case .perm(let reason): "PERM " + reason
         }
     }
 }

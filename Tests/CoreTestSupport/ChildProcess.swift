@@ -118,6 +118,26 @@ public final class RunningService: Sendable {
     /// What it has logged so far.
     public var logged: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
+    /// The port logged as `key=N` (e.g. `http.port`) on the first "listening" line that also contains every
+    /// one of `markers` (e.g. `http.tls=true`); nil until such a line is logged.
+    public func loggedPort(_ key: String, markers: [String] = []) -> Int? {
+        logged.split(separator: "\n").lazy
+            .filter { line in line.contains("listening") && markers.allSatisfy { line.contains($0) } }
+            .compactMap { line in line.split(separator: " ").first { $0.hasPrefix("\(key)=") }.flatMap { Int($0.dropFirst(key.count + 1)) } }
+            .first
+    }
+
+    /// Waits for `loggedPort`; throws with the log if the service ends first or never logs it.
+    public func listeningPort(_ key: String, markers: [String] = [], in db: TestDatabase) async throws -> Int {
+        var port: Int?
+        try await db.eventually("\(process.executableURL?.lastPathComponent ?? "the service") logs \(key)") {
+            port = loggedPort(key, markers: markers)
+            return port != nil || !process.isRunning
+        }
+        guard let port else { throw TestSetupError("no \(key) logged:\n\(logged)") }
+        return port
+    }
+
     /// Ends it if it still runs and removes the log.
     public func stop() {
         if process.isRunning { process.terminate() }

@@ -288,8 +288,7 @@ struct TransportCacheTests {
         try await world.db.pool.query("UPDATE transport_policies SET used_at = now() - interval '40 days' WHERE domain LIKE 'idle%'")
 
         let handler = TransportSweepJob.handler(pool: world.pool, window: .seconds(86_400), logger: world.db.logger)
-        let claimed = try await JobQueue(pool: world.pool).enqueue(NewJob(kind: TransportSweepJob.kind, queue: TransportRefreshJob.queue))
-        _ = claimed
+        _ = try await JobQueue(pool: world.pool).enqueue(NewJob(kind: TransportSweepJob.kind, queue: TransportRefreshJob.queue))
         let jobs = try await JobQueue(pool: world.pool).claim(queue: TransportRefreshJob.queue, kinds: [TransportSweepJob.kind], limit: 1, owner: "test", lease: .seconds(60))
         try await handler(try #require(jobs.first))
         let queued: [String] = try await world.db.pool.query("""

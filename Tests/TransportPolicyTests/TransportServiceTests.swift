@@ -71,14 +71,8 @@ struct TransportServiceTests {
         defer { service.stop() }
         let process = service.process
         func logged() -> String { service.logged }
-        func port(_ key: String) -> Int? {
-            logged().split(separator: "\n").lazy.compactMap { line in
-                line.split(separator: " ").first { $0.hasPrefix("\(key)=") }.flatMap { Int($0.dropFirst(key.count + 1)) }
-            }.first
-        }
-        try await world.db.eventually("palisade-transport listens") { (port("socketmap.port") != nil && port("http.port") != nil) || !process.isRunning }
-        let socketmap = try #require(port("socketmap.port"), "\(logged())")
-        let http = try #require(port("http.port"), "\(logged())")
+        let socketmap = try await service.listeningPort("socketmap.port", in: world.db)
+        let http = try await service.listeningPort("http.port", in: world.db)
 
         let (status, answer) = try await SocketmapServerTests.postmap("sts-enforce.\(Self.s)", "socketmap:inet:127.0.0.1:\(socketmap):postfix")
         #expect(status == 0 && answer == "secure match=mx1.sts-enforce.\(Self.s) servername=hostname", "\(answer)\n\(logged())")
@@ -128,13 +122,7 @@ struct TransportServiceTests {
         let service = try RunningService("palisade-transport", ["--config", config.path],
                                          databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@"))
         defer { service.stop() }
-        var port: Int?
-        try await world.db.eventually("palisade-transport listens over HTTPS") {
-            port = service.logged.split(separator: "\n").first { $0.contains("listening") && $0.contains("http.tls=true") }
-                .flatMap { $0.split(separator: " ").first { $0.hasPrefix("http.port=") } }.flatMap { Int($0.dropFirst("http.port=".count)) }
-            return port != nil || !service.process.isRunning
-        }
-        let https = try #require(port, "\(service.logged)")
+        let https = try await service.listeningPort("http.port", markers: ["http.tls=true"], in: world.db)
         let policy = try await HTTPSProbe.fetch(https, host: "mta-sts.mail.example", "/.well-known/mta-sts.txt")
         #expect(policy.status == "200")
         #expect(String(decoding: policy.body, as: UTF8.self) == "version: STSv1\r\nmode: enforce\r\nmx: mx1.mail.example\r\nmax_age: 86400\r\n")

@@ -69,8 +69,3 @@ struct TransportWorld {
                                       dane: DANELookup(resolver: resolver), timing: .init())
     }
 }
-
-extension Socketmap.Reply {
-    /// The reply as Postfix's socketmap client reads it.
-    var text: String { String(decoding: encoded.drop { $0 != UInt8(ascii: ":") }.dropFirst().dropLast(), as: UTF8.self) }
-}

@@ -28,14 +28,7 @@ struct WKDServiceBinaryTests {
         defer { service.stop() }
         let process = service.process
 
-        var port: Int?
-        try await world.db.eventually("palisade-wkd listens over HTTPS") {
-            let text = service.logged
-            port = text.split(separator: "\n").first { $0.contains("listening") && $0.contains("http.tls=true") }
-                .flatMap { $0.split(separator: " ").first { $0.hasPrefix("http.port=") } }.flatMap { Int($0.dropFirst("http.port=".count)) }
-            return port != nil || !process.isRunning
-        }
-        let https = try #require(port, "\(service.logged)")
+        let https = try await service.listeningPort("http.port", markers: ["http.tls=true"], in: world.db)
         #expect(try await HTTPSProbe.presented(https, serverName: "example.org") == first)
 
         let renewed = try await certbot.issue("example.org", for: ["example.org"])

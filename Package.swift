@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "VKSSync", targets: ["VKSSync"]),
         .library(name: "MailPolicy", targets: ["MailPolicy"]),
         .library(name: "TransportPolicy", targets: ["TransportPolicy"]),
+        .library(name: "TLSReporting", targets: ["TLSReporting"]),
         .library(name: "TLSCertificates", targets: ["TLSCertificates"]),
         .library(name: "HTTPService", targets: ["HTTPService"]),
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
@@ -47,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // The WKD publisher's own HTTPS listener (certificates chosen by SNI), as Hummingbird's TLS uses.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // gzip for TLS reports (application/tlsrpt+gzip), bounded decompression over the system zlib.
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // C libraries, reached only through the thin wrappers in Core and the later network/OpenPGP libraries.
@@ -196,11 +199,23 @@ let package = Package(
             dependencies: ["Core", "DNS", "HTTPFetch"],
             swiftSettings: swiftSettings
         ),
+        // SMTP TLS reports (RFC 8460): parsed strictly, taken in over HTTPS or by mail, aggregated per day by jobs.
+        .target(
+            name: "TLSReporting",
+            dependencies: [
+                "Core", "DNS",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The transport-policy daemon's parts: the shared cache, refresh jobs, the socketmap listener.
         .target(
             name: "TransportPolicy",
             dependencies: [
-                "Core", "MailPolicy", "DNS", "HTTPFetch", "HTTPService", "TLSCertificates",
+                "Core", "MailPolicy", "TLSReporting", "DNS", "HTTPFetch", "HTTPService", "TLSCertificates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -263,7 +278,7 @@ let package = Package(
         .executableTarget(
             name: "platformctl",
             dependencies: [
-                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery", "WKDPublishing", "VKSSync", "MailPolicy", "TransportPolicy",
+                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery", "WKDPublishing", "VKSSync", "MailPolicy", "TransportPolicy", "TLSReporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -447,6 +462,16 @@ let package = Package(
                 "TransportPolicy", "MailPolicy", "TLSCertificates", "Core", "DNS", "HTTPFetch", "CoreTestSupport", "palisade-transport", "platformctl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TLSReportingTests",
+            dependencies: [
+                "TLSReporting", "Core", "CoreTestSupport",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,46 @@
+-- SMTP TLS reports (RFC 8460) about our domains, received over HTTPS by palisade-transport or by mail
+-- through `platformctl tlsrpt ingest`, and what tlsrpt.process jobs make of them.
+
+-- Each report once: a report-id seen again is a duplicate (a reporter retrying, or the same report to two rua).
+CREATE TABLE tlsrpt_reports (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    report_id    text NOT NULL UNIQUE,
+    organization text NOT NULL,
+    contact_info text NOT NULL,
+    date_start   timestamptz NOT NULL,
+    date_end     timestamptz NOT NULL,
+    -- https; mail-unverified (no DKIM verification yet: kept out of metrics and alerts); mail-verified.
+    origin       text NOT NULL CHECK (origin IN ('https', 'mail-unverified', 'mail-verified')),
+    -- For mail: From, Subject, Message-ID, TLS-Report-Domain, TLS-Report-Submitter, the DKIM d= claimed.
+    envelope     jsonb,
+    -- The report as RFC 8460 JSON, normalised by the parser that validated it.
+    report       jsonb NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    processed_at timestamptz
+);
+CREATE INDEX tlsrpt_reports_received_at ON tlsrpt_reports (received_at);
+CREATE INDEX tlsrpt_reports_date_start ON tlsrpt_reports (date_start);
+
+-- Sessions per UTC day, policy domain, policy type, outcome (success or the failure's result type),
+-- receiving MX and reporting organisation; `alerting` is false for what came from unverified mail.
+CREATE TABLE tlsrpt_daily (
+    day           date NOT NULL,
+    policy_domain text NOT NULL,
+    policy_type   text NOT NULL,
+    result_type   text NOT NULL,
+    receiving_mx  text NOT NULL,
+    organization  text NOT NULL,
+    alerting      boolean NOT NULL,
+    sessions      bigint NOT NULL CHECK (sessions >= 0),
+    PRIMARY KEY (day, policy_domain, policy_type, result_type, receiving_mx, organization, alerting)
+);
+CREATE INDEX tlsrpt_daily_domain ON tlsrpt_daily (policy_domain, day);
+
+-- The transport daemon takes reports over HTTPS and processes them; platformctl tlsrpt ingest (a Postfix
+-- pipe) connects as palisade_transport too. Reports are deleted after tlsrpt.retention; aggregates stay.
+GRANT SELECT, INSERT, UPDATE, DELETE ON tlsrpt_reports TO palisade_transport;
+GRANT SELECT, INSERT, UPDATE ON tlsrpt_daily TO palisade_transport;
+GRANT USAGE ON SEQUENCE tlsrpt_reports_id_seq TO palisade_transport, palisade_admin;
+-- Operators read both and may feed a saved report mail in by hand.
+GRANT SELECT, INSERT ON tlsrpt_reports TO palisade_admin;
+GRANT SELECT ON tlsrpt_daily TO palisade_admin;

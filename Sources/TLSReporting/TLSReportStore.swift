@@ -1,0 +1,117 @@
+import Core
+import Foundation
+
+/// `tlsrpt_reports` and `tlsrpt_daily`: reports kept once each by report-id, and the per-day aggregate
+/// that `tlsrpt.process` jobs add them to.
+public struct TLSReportStore: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// What storing did.
+    public enum Stored: Sendable, Equatable {
+        case stored(id: Int64)
+        /// A report with this report-id is stored already (since `receivedAt`); nothing changed.
+        case duplicate(id: Int64, receivedAt: Date)
+    }
+
+    /// Stores a report and queues its processing, in one transaction. A report about a domain that is not
+    /// ours (not in `domains`) is refused and changes nothing.
+    public func store(_ report: TLSReport, origin: ReportOrigin, envelope: TLSReportMail.Envelope?) async throws -> Stored {
+        let domains = report.policyDomains.map(\.ascii)
+        let json = String(decoding: report.normalisedJSON(), as: UTF8.self)
+        let envelopeJSON = try envelope.map { try PostgresJSON($0) }
+        return try await pool.transaction { connection in
+            let ours = Set(try await connection.query("SELECT name FROM domains WHERE name = ANY(\(PostgresArray(domains))::text[])")
+                .map { try $0.decode("name", as: String.self) })
+            if let foreign = domains.first(where: { !ours.contains($0) }) {
+                throw TLSReportError(.foreignDomain, "policy-domain \(foreign) is not a domain of this platform: its reports are not taken here")
+            }
+            let inserted = try await connection.query("""
+                INSERT INTO tlsrpt_reports (report_id, organization, contact_info, date_start, date_end, origin, envelope, report)
+                VALUES (\(report.reportID), \(report.organizationName), \(report.contactInfo), \(report.dateRange.start), \(report.dateRange.end),
+                        \(origin.rawValue), \(envelopeJSON)::jsonb, \(json)::jsonb)
+                ON CONFLICT (report_id) DO NOTHING
+                RETURNING id
+                """)
+            guard let row = inserted.first else {
+                let existing = try await connection.query("SELECT id, received_at FROM tlsrpt_reports WHERE report_id = \(report.reportID)")
+                guard let row = existing.first else { throw TLSReportStoreError("report \(report.reportID) conflicted but is not stored") }
+                return .duplicate(id: try row.decode("id"), receivedAt: try row.decode("received_at"))
+            }
+            let id: Int64 = try row.decode("id")
+            try await JobQueue.enqueue(TLSReportProcessJob.make(report: id), on: connection)
+            return .stored(id: id)
+        }
+    }
+
+    /// A report processed: what it was and where it came from.
+    public struct Processed: Sendable {
+        public var report: TLSReport
+        public var origin: ReportOrigin
+    }
+
+    /// Adds a stored report to the per-day aggregate and marks it processed, in one transaction: run
+    /// twice (a job taken over after its worker died), it counts once. Nil if it is processed already or
+    /// gone (pruned).
+    public func process(id: Int64) async throws -> Processed? {
+        try await pool.transaction { connection in
+            let rows = try await connection.query("""
+                SELECT report::text AS report, origin FROM tlsrpt_reports WHERE id = \(id) AND processed_at IS NULL FOR UPDATE
+                """)
+            guard let row = rows.first else { return nil }
+            let report = try TLSReport.parse(json: Array(try row.decode("report", as: String.self).utf8))
+            let origin = ReportOrigin(rawValue: try row.decode("origin")) ?? .mailUnverified
+            let counts = report.dailyCounts
+            if !counts.isEmpty {
+                try await connection.query("""
+                    INSERT INTO tlsrpt_daily AS d (day, policy_domain, policy_type, result_type, receiving_mx, organization, alerting, sessions)
+                    SELECT \(report.day)::date, domain, type, result, mx, \(report.organizationName), \(origin.alerting), sessions
+                    FROM unnest(\(PostgresArray(counts.map(\.policyDomain)))::text[], \(PostgresArray(counts.map(\.policyType)))::text[],
+                                \(PostgresArray(counts.map(\.resultType)))::text[], \(PostgresArray(counts.map(\.receivingMX)))::text[],
+                                \(PostgresArray(counts.map(\.sessions)))::bigint[]) AS u (domain, type, result, mx, sessions)
+                    ORDER BY domain, type, result, mx
+                    ON CONFLICT (day, policy_domain, policy_type, result_type, receiving_mx, organization, alerting)
+                    DO UPDATE SET sessions = d.sessions + EXCLUDED.sessions
+                    """)
+            }
+            try await connection.query("UPDATE tlsrpt_reports SET processed_at = now() WHERE id = \(id)")
+            return Processed(report: report, origin: origin)
+        }
+    }
+
+    /// A domain's sessions on one day, from reports that count for alerts.
+    public struct DayTotals: Sendable, Equatable {
+        public var domain: String
+        public var successful: Int64
+        public var failed: Int64
+
+        public var failureRatio: Double { successful + failed == 0 ? 0 : Double(failed) / Double(successful + failed) }
+    }
+
+    public func alertingTotals(day: String, domains: [String]) async throws -> [DayTotals] {
+        try await pool.query("""
+            SELECT policy_domain,
+                   coalesce(sum(sessions) FILTER (WHERE result_type = \(TLSReport.successResult)), 0)::bigint AS successful,
+                   coalesce(sum(sessions) FILTER (WHERE result_type <> \(TLSReport.successResult)), 0)::bigint AS failed
+            FROM tlsrpt_daily
+            WHERE day = \(day)::date AND policy_domain = ANY(\(PostgresArray(domains))::text[]) AND alerting
+            GROUP BY policy_domain ORDER BY policy_domain
+            """).map { DayTotals(domain: try $0.decode("policy_domain"), successful: try $0.decode("successful"), failed: try $0.decode("failed")) }
+    }
+
+    /// Deletes processed reports that arrived before `retention` ago; returns how many.
+    public func prune(olderThan retention: Duration) async throws -> Int {
+        try await pool.query("""
+            DELETE FROM tlsrpt_reports WHERE processed_at IS NOT NULL AND received_at < now() - make_interval(secs => \(retention.inSeconds))
+            RETURNING id
+            """).count
+    }
+}
+
+struct TLSReportStoreError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,10 +1,12 @@
 -- SMTP TLS reports (RFC 8460) about our domains, received over HTTPS by palisade-transport or by mail
 -- through `platformctl tlsrpt ingest`, and what tlsrpt.process jobs make of them.
 
--- Each report once: a report-id seen again is a duplicate (a reporter retrying, or the same report to two rua).
+-- Each report once: a report-id seen again from the same organisation is a duplicate (a reporter retrying, or
+-- the same report sent to two rua). Per organisation because report-ids are not unique across reporters:
+-- sys4's tlsrpt-reporter, for one, numbers them per day and domain, the same in every installation.
 CREATE TABLE tlsrpt_reports (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    report_id    text NOT NULL UNIQUE,
+    report_id    text NOT NULL,
     organization text NOT NULL,
     contact_info text NOT NULL,
     date_start   timestamptz NOT NULL,
@@ -16,7 +18,8 @@ CREATE TABLE tlsrpt_reports (
     -- The report as RFC 8460 JSON, normalised by the parser that validated it.
     report       jsonb NOT NULL,
     received_at  timestamptz NOT NULL DEFAULT now(),
-    processed_at timestamptz
+    processed_at timestamptz,
+    UNIQUE (organization, report_id)
 );
 CREATE INDEX tlsrpt_reports_received_at ON tlsrpt_reports (received_at);
 CREATE INDEX tlsrpt_reports_date_start ON tlsrpt_reports (date_start);

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A report written back as RFC 8460 JSON, with the RFC's member names: how it is stored (normalised:

@@ -22,7 +22,7 @@ extension TLSReport {
         } catch {
             throw TLSReportError(.invalid, "not JSON: \(Self.jsonProblem(error))")
         }
-        var reader = Reader(value: root, path: "report")
+        let reader = Reader(value: root, path: "report")
         let report = try reader.object { report throws(TLSReportError) in
             let range = try report.member("date-range").object { range throws(TLSReportError) in
                 DateRange(start: try range.member("start-datetime").dateTime(), end: try range.member("end-datetime").dateTime())

@@ -75,6 +75,18 @@ public struct TLSReportPayload: Sendable {
         guard output.readableBytes <= max else {
             throw TLSReportError(.tooLarge, "the report decompresses to more than \(max) bytes (a gzip bomb?)")
         }
-        return Array(output.readableBytesView)
+        guard input.readableBytes == 0 else {
+            throw TLSReportError(.badCompression, "\(input.readableBytes) bytes follow the end of the gzip stream")
+        }
+        // zlib stops quietly where a truncated stream ends; the trailer (RFC 1952 §2.3: CRC-32, then the
+        // length mod 2^32, little-endian) is then not a trailer, and does not match what came out.
+        let json = Array(output.readableBytesView)
+        let trailer = bytes.suffix(8).map(UInt32.init)
+        let crc = trailer[0] | trailer[1] << 8 | trailer[2] << 16 | trailer[3] << 24
+        let length = trailer[4] | trailer[5] << 8 | trailer[6] << 16 | trailer[7] << 24
+        guard bytes.count >= 18, length == UInt32(truncatingIfNeeded: json.count), crc == CRC32.checksum(json) else {
+            throw TLSReportError(.badCompression, "the gzip stream is truncated")
+        }
+        return json
     }
 }

@@ -1,7 +1,7 @@
 import Core
 import Foundation
 
-/// `tlsrpt_reports` and `tlsrpt_daily`: reports kept once each by report-id, and the per-day aggregate
+/// `tlsrpt_reports` and `tlsrpt_daily`: reports kept once each by organisation and report-id, and the per-day aggregate
 /// that `tlsrpt.process` jobs add them to.
 public struct TLSReportStore: Sendable {
     let pool: PostgresPool
@@ -13,7 +13,7 @@ public struct TLSReportStore: Sendable {
     /// What storing did.
     public enum Stored: Sendable, Equatable {
         case stored(id: Int64)
-        /// A report with this report-id is stored already (since `receivedAt`); nothing changed.
+        /// A report with this report-id from this organisation is stored already (since `receivedAt`); nothing changed.
         case duplicate(id: Int64, receivedAt: Date)
     }
 
@@ -33,11 +33,11 @@ public struct TLSReportStore: Sendable {
                 INSERT INTO tlsrpt_reports (report_id, organization, contact_info, date_start, date_end, origin, envelope, report)
                 VALUES (\(report.reportID), \(report.organizationName), \(report.contactInfo), \(report.dateRange.start), \(report.dateRange.end),
                         \(origin.rawValue), \(envelopeJSON)::jsonb, \(json)::jsonb)
-                ON CONFLICT (report_id) DO NOTHING
+                ON CONFLICT (organization, report_id) DO NOTHING
                 RETURNING id
                 """)
             guard let row = inserted.first else {
-                let existing = try await connection.query("SELECT id, received_at FROM tlsrpt_reports WHERE report_id = \(report.reportID)")
+                let existing = try await connection.query("SELECT id, received_at FROM tlsrpt_reports WHERE organization = \(report.organizationName) AND report_id = \(report.reportID)")
                 guard let row = existing.first else { throw TLSReportStoreError("report \(report.reportID) conflicted but is not stored") }
                 return .duplicate(id: try row.decode("id"), receivedAt: try row.decode("received_at"))
             }

@@ -1,5 +1,6 @@
 // palisade-transport: Postfix's TLS policy (smtp_tls_policy_maps over socketmap) from MTA-STS and DANE
-// decided together, cached in PostgreSQL for every instance; and our own MTA-STS policy over HTTP.
+// decided together, cached in PostgreSQL for every instance; our own MTA-STS policy over HTTP(S); and TLS
+// reports (RFC 8460) taken in by HTTPS POST and aggregated by tlsrpt.process jobs.
 // See README.md, "Transport-policy daemon".
 import Core
 import DNS
@@ -11,6 +12,7 @@ import MailPolicy
 import TLSCertificates
 import TransportPolicy
 import ServiceLifecycle
+import TLSReporting
 import UnixSignals
 
 let program = "palisade-transport"
@@ -18,7 +20,7 @@ let program = "palisade-transport"
 // service starts never ends it.
 let hangups = await UnixSignalsSequence(trapping: .sighup)
 let (configuration, logger) = await ServiceCommandLine.start(
-    program: program, settings: TransportSettings.all + DNSSettings.all + HTTPFetchSettings.all)
+    program: program, settings: TransportSettings.all + TLSReportSettings.all + DNSSettings.all + HTTPFetchSettings.all)
 let database = PostgresConfiguration(configuration, applicationName: program)
 let pool = PostgresPool(configuration: database, logger: logger)
 defer { pool.close() }
@@ -32,6 +34,10 @@ let httpPort = TransportSettings.httpPort.read(configuration)
 let https = (certificates: TransportSettings.httpsCertificates.read(configuration), host: TransportSettings.httpsHost.read(configuration),
              port: TransportSettings.httpsPort.read(configuration), reloadInterval: TransportSettings.httpsReloadInterval.read(configuration))
 let ownDomains = TransportSettings.ownPolicyDomains.read(configuration).compactMap { try? DomainName($0) }
+let reportPath = TLSReportSettings.path.read(configuration)
+let reportLimits = TLSReportSettings.limits(configuration)
+let reportAlerting = TLSReportSettings.alerting(configuration)
+let reportRetention = TLSReportSettings.retention.read(configuration)
 let workerOptions = JobWorker.Options(configuration, concurrency: TransportSettings.workers.read(configuration))
 let jobs = JobQueue(pool: pool, configuration)
 ServiceCommandLine.checked(configuration, program: program)
@@ -42,10 +48,11 @@ let ownPolicy = TransportSettings.ownPolicy(configuration)
 if let ownPolicy, ownPolicy.mode != .none, ownPolicy.mx.isEmpty {
     ServiceCommandLine.fail(program, "configuration error:\ntransport.ownPolicy.mx is empty: a policy in mode \(ownPolicy.mode.rawValue) needs at least one mx pattern")
 }
-// The HTTPS listener, when a certificates directory is configured: it serves our policy, so it needs one, and a usable certificate at start.
+// The HTTPS listener, when a certificates directory is configured: it serves our policy and takes TLS reports, so it needs one of
+// them, and a usable certificate at start.
 let certificates = https.certificates.isEmpty ? nil : CertificateDirectory(directory: https.certificates, metricsPrefix: "palisade_transport", logger: logger)
-if certificates != nil, ownPolicy == nil {
-    ServiceCommandLine.fail(program, "configuration error:\ntransport.https.certificates is set but transport.ownPolicy.domains is empty: the HTTPS listener would serve nothing")
+if certificates != nil, ownPolicy == nil, reportPath.isEmpty {
+    ServiceCommandLine.fail(program, "configuration error:\ntransport.https.certificates is set but transport.ownPolicy.domains and tlsrpt.path are empty: the HTTPS listener would serve nothing")
 }
 if let certificates, certificates.reload().serving.isEmpty {
     ServiceCommandLine.fail(program, "configuration error:\ntransport.https.certificates: \(https.certificates) has no usable certificate (live/<name>/fullchain.pem and privkey.pem, readable by this user)")
@@ -68,26 +75,33 @@ let wakeups = JobWakeups(configuration: database, logger: logger)
 var handlers = TransportRefreshJob.handlers(checker: checker, pool: pool, logger: logger)
 handlers[TransportPruneJob.kind] = TransportPruneJob.handler(pool: pool, retention: TransportSettings.unusedRetention.read(configuration), logger: logger)
 handlers[TransportSweepJob.kind] = TransportSweepJob.handler(pool: pool, window: TransportSettings.proactiveWindow.read(configuration), logger: logger)
+handlers[TLSReportProcessJob.kind] = TLSReportProcessJob.handler(pool: pool, alerting: reportAlerting, logger: logger)
+handlers[TLSReportPruneJob.kind] = TLSReportPruneJob.handler(pool: pool, retention: reportRetention, logger: logger)
 let worker = JobWorker(queue: TransportRefreshJob.queue, handlers: handlers, jobs: jobs, wakeups: wakeups, options: workerOptions, logger: logger)
 let scheduler = JobScheduler(schedules: [TransportPruneJob.recurring(every: .seconds(3600)),
-                                         TransportSweepJob.recurring(every: TransportSettings.sweepInterval.read(configuration))],
+                                         TransportSweepJob.recurring(every: TransportSettings.sweepInterval.read(configuration)),
+                                         TLSReportPruneJob.recurring()],
                              pool: pool, logger: logger)
 let usage = TransportUsageRecorder(cache: cache, pool: pool, logger: logger)
 
-// /healthz (PostgreSQL answering), /metrics and our own MTA-STS policy.
+// /healthz (PostgreSQL answering), /metrics, our own MTA-STS policy and the TLS report intake (the last two over HTTPS too).
+let intake = TLSReportIntake(pool: pool, limits: reportLimits, logger: logger)
+let publicRoutes: (Router<ServiceRequestContext>) -> Void = { router in
+    if let ownPolicy { OwnPolicyRoutes.add(to: router, policy: ownPolicy, domains: ownDomains) }
+    if !reportPath.isEmpty { TLSReportRoutes.add(to: router, path: reportPath, intake: intake, limits: reportLimits) }
+}
 let router = Router(context: ServiceRequestContext.self)
 router.add(middleware: MetricsMiddleware())
 OperationalRoutes.add(to: router, healthy: OperationalRoutes.databaseCheck(pool))
-if let ownPolicy {
-    OwnPolicyRoutes.add(to: router, policy: ownPolicy, domains: ownDomains)
-}
+publicRoutes(router)
 // Ready for systemd once every listener is bound.
 let readiness = ServiceReadiness(parts: certificates == nil ? 2 : 3)
 var httpsListener: [any Service] = []
-if let certificates, let ownPolicy {
+if let certificates {
     do {
-        httpsListener = [try OwnPolicyRoutes.httpsServer(policy: ownPolicy, domains: ownDomains, certificates: certificates, host: https.host, port: https.port,
-                                                         logger: logger) { _ in readiness.markReady() }]
+        httpsListener = [try TransportHTTPSServer.make(certificates: certificates, host: https.host, port: https.port, logger: logger, routes: publicRoutes) { _ in
+            readiness.markReady()
+        }]
     } catch {
         ServiceCommandLine.fail(program, "configuration error:\ntransport.https: \(error)")
     }

@@ -103,6 +103,10 @@ test: deps
 	export PALISADE_TEST_DATABASE_URL=$$($(PG) start "$$cluster" "$$port")
 	$(WORLD) start "$$world" >/dev/null
 	export PALISADE_TEST_WORLD=$$world
+	# sys4's tlsrpt-reporter from PyPI, a real TLS report generator for the TLSRPT intake tests.
+	venv=.build/test-venv
+	[ -x $$venv/bin/tlsrpt-reportd ] || { python3 -m venv $$venv && $$venv/bin/pip install -q tlsrpt-reporter==0.6.0; }
+	export PALISADE_TEST_TLSRPT_REPORTER=$$PWD/$$venv
 	$(SWIFT) test --skip-build
 
 # Job-queue benchmark (release build) against the batched SKIP LOCKED limit and pgqueuer.

@@ -31,7 +31,7 @@ public enum ServiceApplication {
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
-                logger.info("listening", metadata: ["http.host": "\(host)", "http.port": "\(bound)"])
+                logger.info("listening", metadata: ["http.host": "\(host)", "http.port": "\(bound)", "http.tls": "false"])
                 await onListening(bound)
             },
             logger: logger

@@ -154,6 +154,7 @@ fuzz:
 	Fuzz/run.sh openpgp $${FUZZ_SECONDS:-60}
 	Fuzz/run.sh wkd-request $${FUZZ_SECONDS:-60}
 	Fuzz/run.sh mail-policy $${FUZZ_SECONDS:-60}
+	Fuzz/run.sh tlsrpt $${FUZZ_SECONDS:-60}
 
 clean:
 	$(PG) destroy $(LOCAL)/pg || true

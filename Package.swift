@@ -374,6 +374,12 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
+            name: "TLSReportFuzzer",
+            dependencies: ["TLSReporting", "FuzzSupport"],
+            path: "Fuzz/TLSReportFuzzer",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
             name: "WKDRequestFuzzer",
             dependencies: ["WKDPublishing", "FuzzSupport"],
             path: "Fuzz/WKDRequestFuzzer",

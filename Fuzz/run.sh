@@ -2,20 +2,21 @@
 # Builds a libFuzzer target with the address sanitizer and fuzzes it from its seed corpus (read only: new
 # inputs go to .build-fuzz/corpus).
 #
-#   Fuzz/run.sh (openpgp|wkd-request|mail-policy) [SECONDS]    (default 60)
+#   Fuzz/run.sh (openpgp|wkd-request|mail-policy|tlsrpt) [SECONDS]    (default 60)
 #
 # New inputs that grow coverage are kept in .build-fuzz/corpus/NAME; crashes are written to
 # .build-fuzz/crashes/NAME and make the script fail. Replay one with the normal build:
 #   swift run OpenPGPFuzzer .build-fuzz/crashes/openpgp/crash-…
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name=${1:?usage: Fuzz/run.sh (openpgp|wkd-request|mail-policy) [SECONDS]}
+name=${1:?usage: Fuzz/run.sh (openpgp|wkd-request|mail-policy|tlsrpt) [SECONDS]}
 seconds=${2:-60}
 # Each target's seed corpus: its library's test fixtures, or seeds of its own.
 case "$name" in
 openpgp) product=OpenPGPFuzzer; seeds=Tests/OpenPGPTests/Fixtures ;;
 wkd-request) product=WKDRequestFuzzer; seeds=Fuzz/WKDRequestFuzzer/Seeds ;;
 mail-policy) product=MailPolicyFuzzer; seeds=Fuzz/MailPolicyFuzzer/Seeds ;;
+tlsrpt) product=TLSReportFuzzer; seeds=Tests/TLSReportingTests/Fixtures ;;
 *) echo "unknown fuzz target $name" >&2; exit 64 ;;
 esac
 # -sanitize=fuzzer would link libFuzzer's own main, which clashes with the entry point SwiftPM gives every

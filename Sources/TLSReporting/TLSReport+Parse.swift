@@ -165,7 +165,12 @@ private struct Reader {
     func dateTime() throws(TLSReportError) -> Date {
         let text = try string(nonEmpty: true, max: 64)
         guard let date = RFC3339.parse(text) else { throw .schema(path, "\"\(text)\" is not an RFC 3339 date-time") }
-        return date
+        // Reports are about days since TLSRPT exists; a year outside 2000 to 9999 is an error, not a report.
+        guard date >= Date(timeIntervalSince1970: 946_684_800), date < Date(timeIntervalSince1970: 253_402_300_800) else {
+            throw .schema(path, "\"\(text)\" is not a date a report can be about")
+        }
+        // Whole seconds: what is stored, and what a day's report needs.
+        return Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
     }
 
     func domainName() throws(TLSReportError) -> DomainName {

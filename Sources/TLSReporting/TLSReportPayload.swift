@@ -81,10 +81,12 @@ public struct TLSReportPayload: Sendable {
         // zlib stops quietly where a truncated stream ends; the trailer (RFC 1952 §2.3: CRC-32, then the
         // length mod 2^32, little-endian) is then not a trailer, and does not match what came out.
         let json = Array(output.readableBytesView)
+        // A header (10 bytes) and a trailer (8) at the least.
+        guard bytes.count >= 18 else { throw TLSReportError(.badCompression, "the gzip stream is truncated") }
         let trailer = bytes.suffix(8).map(UInt32.init)
         let crc = trailer[0] | trailer[1] << 8 | trailer[2] << 16 | trailer[3] << 24
         let length = trailer[4] | trailer[5] << 8 | trailer[6] << 16 | trailer[7] << 24
-        guard bytes.count >= 18, length == UInt32(truncatingIfNeeded: json.count), crc == CRC32.checksum(json) else {
+        guard length == UInt32(truncatingIfNeeded: json.count), crc == CRC32.checksum(json) else {
             throw TLSReportError(.badCompression, "the gzip stream is truncated")
         }
         return json

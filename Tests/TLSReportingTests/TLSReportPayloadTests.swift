@@ -54,6 +54,9 @@ struct TLSReportPayloadTests {
             (TLSReportPayload(format: .gzip, bytes: json), limits, .badCompression),
             (TLSReportPayload(format: .gzip, bytes: Array(gzipped.prefix(gzipped.count / 2))), limits, .badCompression),
             (TLSReportPayload(format: .gzip, bytes: Array(gzipped.prefix(10)) + [UInt8](repeating: 0xFF, count: 64)), limits, .badCompression),
+            // Found by the fuzzer: a gzip header cut short of a trailer.
+            (TLSReportPayload(format: .gzip, bytes: [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00]), limits, .badCompression),
+            (TLSReportPayload(format: .gzip, bytes: gzipped + [0x00]), limits, .badCompression),
         ]
         for (index, (payload, limits, kind)) in cases.enumerated() {
             let error = #expect(throws: TLSReportError.self, "case \(index)") { try payload.json(limits: limits) }

@@ -14,7 +14,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev zlib1g-
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport fuzz clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt fuzz clean
 .SILENT:
 
 deps:
@@ -148,6 +148,10 @@ bench-vks: deps
 # Socketmap look-ups of cached answers (1,000 domains; 1 and 16 connections) beside postfix-mta-sts-resolver (PyPI, in a venv).
 bench-transport: deps
 	Benchmarks/run-transport.sh
+
+# TLS reports: 10,000 distinct gzipped reports taken in (8 callers), then aggregated by tlsrpt.process jobs (8 workers).
+bench-tlsrpt: deps
+	Benchmarks/run-tlsrpt.sh
 
 # libFuzzer with the address sanitizer: FUZZ_SECONDS per target (default 60).
 fuzz:

@@ -347,6 +347,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "TLSReportBenchmark",
+            dependencies: [
+                "TLSReporting", "Core", "CoreTestSupport",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/TLSReportBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "OpenPGPBenchmark",
             dependencies: ["OpenPGP"],
             path: "Benchmarks/OpenPGPBenchmark",

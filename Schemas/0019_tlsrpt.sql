@@ -24,18 +24,22 @@ CREATE TABLE tlsrpt_reports (
 CREATE INDEX tlsrpt_reports_received_at ON tlsrpt_reports (received_at);
 CREATE INDEX tlsrpt_reports_date_start ON tlsrpt_reports (date_start);
 
--- Sessions per UTC day, policy domain, policy type, outcome (success or the failure's result type),
--- receiving MX and reporting organisation; `alerting` is false for what came from unverified mail.
+-- Sessions per UTC day, policy domain, policy type, reporting organisation and whether they count for alerts
+-- (`alerting` is false for what came from unverified mail). Totals (`detail` false) are the reports' summaries:
+-- result_type 'success' or 'failure'. Details (`detail` true) break failures down by result type and
+-- receiving MX; RFC 8460 lets them overlap, so they are never summed into the failure total.
 CREATE TABLE tlsrpt_daily (
     day           date NOT NULL,
     policy_domain text NOT NULL,
     policy_type   text NOT NULL,
+    detail        boolean NOT NULL,
     result_type   text NOT NULL,
     receiving_mx  text NOT NULL,
     organization  text NOT NULL,
     alerting      boolean NOT NULL,
     sessions      bigint NOT NULL CHECK (sessions >= 0),
-    PRIMARY KEY (day, policy_domain, policy_type, result_type, receiving_mx, organization, alerting)
+    PRIMARY KEY (day, policy_domain, policy_type, detail, result_type, receiving_mx, organization, alerting),
+    CHECK (detail OR (result_type IN ('success', 'failure') AND receiving_mx = ''))
 );
 CREATE INDEX tlsrpt_daily_domain ON tlsrpt_daily (policy_domain, day);
 
@@ -43,7 +47,6 @@ CREATE INDEX tlsrpt_daily_domain ON tlsrpt_daily (policy_domain, day);
 -- pipe) connects as palisade_transport too. Reports are deleted after tlsrpt.retention; aggregates stay.
 GRANT SELECT, INSERT, UPDATE, DELETE ON tlsrpt_reports TO palisade_transport;
 GRANT SELECT, INSERT, UPDATE ON tlsrpt_daily TO palisade_transport;
-GRANT USAGE ON SEQUENCE tlsrpt_reports_id_seq TO palisade_transport, palisade_admin;
 -- Operators read both and may feed a saved report mail in by hand.
 GRANT SELECT, INSERT ON tlsrpt_reports TO palisade_admin;
 GRANT SELECT ON tlsrpt_daily TO palisade_admin;

@@ -15,10 +15,10 @@ func checkReport(_ json: [UInt8]) {
     precondition(!report.policies.isEmpty && report.dateRange.end >= report.dateRange.start, "a parsed report is whole")
     // What is stored parses back to the same report.
     precondition((try? TLSReport.parse(json: report.normalisedJSON())) == report, "the normalised form round-trips")
-    // The aggregate counts every session once.
+    // The aggregate's totals are the summaries, and its details the failure details, each session once.
     let counted = report.dailyCounts.reduce(Int64(0)) { $0 + $1.sessions }
     let expected = report.policies.reduce(Int64(0)) { sum, policy in
-        sum + policy.successfulSessions + max(policy.failedSessions, policy.failureDetails.reduce(0) { $0 + $1.failedSessions })
+        sum + policy.successfulSessions + policy.failedSessions + policy.failureDetails.reduce(0) { $0 + $1.failedSessions }
     }
     precondition(counted == expected, "daily counts \(counted) != sessions \(expected)")
 }

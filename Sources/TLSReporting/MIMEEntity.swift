@@ -5,6 +5,7 @@ import Foundation
 /// header encodings (RFC 2047), and limits on depth and part count so a hostile message stays cheap.
 struct MIMEEntity: Sendable {
     static let maxDepth = 8
+    /// Parts in the whole message, at every depth.
     static let maxParts = 256
 
     /// Header fields in order, names lower-cased.
@@ -42,7 +43,10 @@ struct MIMEEntity: Sendable {
             let alphabet = body.filter { byte in
                 (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2F || byte == 0x3D
             }
-            guard let data = Data(base64Encoded: Data(alphabet)) else {
+            // Senders that leave out the final padding are read too.
+            var padded = Array(alphabet)
+            if padded.count % 4 != 0 { padded += [UInt8](repeating: 0x3D, count: 4 - padded.count % 4) }
+            guard let data = Data(base64Encoded: Data(padded)) else {
                 throw TLSReportError(.invalid, "the report's base64 body is malformed")
             }
             return Array(data)
@@ -57,7 +61,7 @@ struct MIMEEntity: Sendable {
 
     /// The parts of a multipart body (RFC 2046 §5.1): between `--boundary` lines, up to the closing
     /// `--boundary--`; preamble and epilogue ignored.
-    func parts() throws(TLSReportError) -> [MIMEEntity] {
+    func parts(budget: inout Int) throws(TLSReportError) -> [MIMEEntity] {
         guard let boundary = contentType.parameters["boundary"], !boundary.isEmpty, boundary.utf8.count <= 70 else {
             throw TLSReportError(.invalid, "a multipart part without a valid boundary parameter")
         }
@@ -79,8 +83,9 @@ struct MIMEEntity: Sendable {
                         var end = lineStart
                         if end > start, body[end - 1] == 0x0A { end -= 1 }
                         if end > start, body[end - 1] == 0x0D { end -= 1 }
+                        budget -= 1
+                        guard budget >= 0 else { throw TLSReportError(.invalid, "the message has more than \(Self.maxParts) MIME parts") }
                         parts.append(try MIMEEntity(parsing: body[start..<end]))
-                        guard parts.count <= Self.maxParts else { throw TLSReportError(.invalid, "the message has more than \(Self.maxParts) MIME parts") }
                     }
                     if closing { return parts }
                     partStart = min(lineEnd + 1, body.endIndex)
@@ -93,12 +98,17 @@ struct MIMEEntity: Sendable {
         return parts
     }
 
-    /// Every leaf of the MIME tree, depth first.
-    func leaves(depth: Int = 0) throws(TLSReportError) -> [MIMEEntity] {
+    /// Every leaf of the MIME tree, depth first; at most `maxParts` parts in all.
+    func leaves() throws(TLSReportError) -> [MIMEEntity] {
+        var budget = Self.maxParts
+        return try leaves(depth: 0, budget: &budget)
+    }
+
+    private func leaves(depth: Int, budget: inout Int) throws(TLSReportError) -> [MIMEEntity] {
         guard contentType.type.hasPrefix("multipart/") else { return [self] }
         guard depth < Self.maxDepth else { throw TLSReportError(.invalid, "MIME parts nest deeper than \(Self.maxDepth) levels") }
         var result: [MIMEEntity] = []
-        for part in try parts() { result += try part.leaves(depth: depth + 1) }
+        for part in try parts(budget: &budget) { result += try part.leaves(depth: depth + 1, budget: &budget) }
         return result
     }
 
@@ -121,10 +131,12 @@ struct MIMEEntity: Sendable {
 
     private static func unfold(_ header: ArraySlice<UInt8>) throws(TLSReportError) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
-        for rawLine in header.split(separator: 0x0A, omittingEmptySubsequences: true) {
+        for (number, rawLine) in header.split(separator: 0x0A, omittingEmptySubsequences: true).enumerated() {
             var line = rawLine
             if line.last == 0x0D { line = line.dropLast() }
             guard !line.isEmpty else { continue }
+            // A saved mail's mbox separator ("From sender date"): not a header field.
+            if number == 0, line.starts(with: Array("From ".utf8)) { continue }
             let text = String(decoding: line, as: UTF8.self)
             if line.first == 0x20 || line.first == 0x09 {
                 // A continuation line (RFC 5322 §2.2.3).
@@ -180,6 +192,11 @@ struct MIMEEntity: Sendable {
         while index < body.endIndex {
             let byte = body[index]
             if byte == 0x3D {
+                // A soft line break: "=", perhaps trailing white space (RFC 2045 §6.7 rule 3), then the line end.
+                var afterSpace = body.index(after: index)
+                while afterSpace < body.endIndex, body[afterSpace] == 0x20 || body[afterSpace] == 0x09 { afterSpace += 1 }
+                if afterSpace < body.endIndex, body[afterSpace] == 0x0A { index = afterSpace + 1; continue }
+                if afterSpace + 1 < body.endIndex, body[afterSpace] == 0x0D, body[afterSpace + 1] == 0x0A { index = afterSpace + 2; continue }
                 let next = body.index(after: index)
                 if next < body.endIndex, body[next] == 0x0A { index = next + 1; continue }
                 if next + 1 < body.endIndex, body[next] == 0x0D, body[next + 1] == 0x0A { index = next + 2; continue }

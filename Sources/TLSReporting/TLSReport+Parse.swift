@@ -83,12 +83,12 @@ extension TLSReport {
                     return FailureDetail(
                         resultType: type,
                         sendingMTAIP: try detail.optionalMember("sending-mta-ip")?.ipAddress(),
-                        receivingMXHostname: try detail.optionalMember("receiving-mx-hostname")?.string(nonEmpty: true),
-                        receivingMXHelo: try detail.optionalMember("receiving-mx-helo")?.string(nonEmpty: false),
+                        receivingMXHostname: try detail.optionalMember("receiving-mx-hostname")?.string(nonEmpty: false).nonEmpty,
+                        receivingMXHelo: try detail.optionalMember("receiving-mx-helo")?.string(nonEmpty: false).nonEmpty,
                         receivingIP: try detail.optionalMember("receiving-ip")?.ipAddress(),
                         failedSessions: try detail.member("failed-session-count").count(),
-                        additionalInformation: try detail.optionalMember("additional-information")?.string(nonEmpty: false),
-                        failureReasonCode: try detail.optionalMember("failure-reason-code")?.string(nonEmpty: false))
+                        additionalInformation: try detail.optionalMember("additional-information")?.freeText(),
+                        failureReasonCode: try detail.optionalMember("failure-reason-code")?.freeText())
                 }
             } ?? []
             return result
@@ -157,8 +157,8 @@ private struct Reader {
     func count() throws(TLSReportError) -> Int64 {
         guard case .integer(let number) = value else { throw .schema(path, "is \(value.kind), not an integer") }
         guard number >= 0 else { throw .schema(path, "is negative") }
-        // Far above any real day's sessions, and low enough that sums over a whole report cannot overflow.
-        guard number <= 1_000_000_000_000 else { throw .schema(path, "is \(number), more sessions than a report can plausibly count") }
+        // Far above any real day's sessions at one domain; sums are saturated besides.
+        guard number <= 1_000_000_000 else { throw .schema(path, "is \(number), more sessions than a report can plausibly count") }
         return number
     }
 
@@ -183,12 +183,28 @@ private struct Reader {
         }
     }
 
-    /// An IPv4 or IPv6 address in its text form.
-    func ipAddress() throws(TLSReportError) -> String {
-        let text = try string(nonEmpty: true, max: 64)
+    /// Free text (a URI, an error message): a string, cut to `TLSReport.maxFieldLength` bytes rather than
+    /// refused, since nothing depends on it; nil when empty.
+    func freeText() throws(TLSReportError) -> String? {
+        var text = try string(nonEmpty: false, max: .max)
+        if text.utf8.count > TLSReport.maxFieldLength {
+            text = String(decoding: text.utf8.prefix(TLSReport.maxFieldLength), as: UTF8.self)
+        }
+        return text.nonEmpty
+    }
+
+    /// An IPv4 or IPv6 address in its text form; nil when empty (some reporters write "" for unknown).
+    func ipAddress() throws(TLSReportError) -> String? {
+        let text = try string(nonEmpty: false, max: 64)
+        guard !text.isEmpty else { return nil }
         guard IPAddress(text) != nil else {
             throw .schema(path, "\"\(text)\" is not an IP address")
         }
         return text
     }
+}
+
+extension String {
+    /// Nil for the empty string.
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }

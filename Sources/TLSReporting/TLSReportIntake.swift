@@ -16,9 +16,22 @@ public struct TLSReportIntake: Sendable {
         self.logger = logger
     }
 
+    /// A report taken in: what it says, and whether it was new.
     public struct Received: Sendable {
         public var report: TLSReport
         public var stored: TLSReportStore.Stored
+    }
+
+    /// A report mail (`platformctl tlsrpt ingest`): its report, stored as `mail-unverified`.
+    public func receive(mail message: [UInt8]) async throws -> Received {
+        let mail: TLSReportMail
+        do {
+            mail = try TLSReportMail(parsing: message, limits: limits)
+        } catch {
+            refused(error, origin: .mailUnverified)
+            throw error
+        }
+        return try await receive(mail.payload, origin: .mailUnverified, envelope: mail.envelope)
     }
 
     /// Throws `TLSReportError` for a refused report, other errors when the database failed (try again).
@@ -37,9 +50,15 @@ public struct TLSReportIntake: Sendable {
             }
             return Received(report: report, stored: stored)
         } catch let error as TLSReportError {
-            TLSReportMetrics.received(origin: origin, outcome: error.kind.rawValue)
-            logger.notice("TLS report refused", metadata: ["origin": "\(origin.rawValue)", "reason": "\(error.kind.rawValue)", "error": "\(error)"])
+            refused(error, origin: origin)
             throw error
         }
+    }
+
+    /// Counts and logs a refusal made before or by `receive` (the HTTP route refuses media types and sizes itself).
+    public func refused(_ error: TLSReportError, origin: ReportOrigin) {
+        TLSReportMetrics.received(origin: origin, outcome: error.kind.rawValue)
+        // Info, not notice: anyone can send a bad report, and the metric is what to watch.
+        logger.info("TLS report refused", metadata: ["origin": "\(origin.rawValue)", "reason": "\(error.kind.rawValue)", "error": "\(error.message.prefix(300))"])
     }
 }

@@ -3,12 +3,12 @@ import Foundation
 /// A report delivered by mail (RFC 8460 §5.3): an RFC 5322 message, normally `multipart/report;
 /// report-type=tlsrpt`, with the report attached as `application/tlsrpt+gzip` or `+json`. Reading it
 /// finds that attachment and keeps what identifies the message; it does not judge its DKIM signature
-/// (see `DKIMStatus`).
+/// (see `ReportOrigin`).
 public struct TLSReportMail: Sendable {
     /// The biggest message read; more is refused before parsing.
     public static func maxMessageSize(_ limits: TLSReportPayload.Limits) -> Int {
-        // Base64 grows the attachment by 4/3, line breaks and the other parts add a little.
-        limits.compressed * 3 / 2 + 256 * 1024
+        // The attachment is gzip or plain JSON; base64 grows it by 4/3, line breaks and the other parts add a little.
+        max(limits.compressed, limits.json) * 3 / 2 + 256 * 1024
     }
 
     public var payload: TLSReportPayload
@@ -37,25 +37,28 @@ public struct TLSReportMail: Sendable {
             throw TLSReportError(.invalid, "this is not a mail message: no From, Subject or Content-Type header field")
         }
         var found: (format: TLSReportPayload.Format, entity: MIMEEntity)?
-        for leaf in try root.leaves() {
+        let leaves = try root.leaves()
+        for leaf in leaves {
             if let format = TLSReportPayload.Format(mediaType: leaf.contentType.type) {
                 guard found == nil else { throw TLSReportError(.invalid, "the message carries more than one report") }
                 found = (format, leaf)
             }
         }
         guard let found else {
-            let types = (try? root.leaves().map(\.contentType.type)) ?? []
+            var types: [String] = []
+            for type in leaves.map(\.contentType.type) where !types.contains(type) && types.count < 10 { types.append(String(type.prefix(80))) }
             throw TLSReportError(.unsupportedMediaType,
                                  "no application/tlsrpt+gzip or application/tlsrpt+json part in the message (parts: \(types.joined(separator: ", ")))")
         }
         payload = TLSReportPayload(format: found.format, bytes: try found.entity.decodedBody())
+        func kept(_ name: String, _ length: Int) -> String? {
+            // Control characters (a NUL cannot even be stored) are dropped; the rest is cut to `length`.
+            root.field(name).map { String(String.UnicodeScalarView($0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }).prefix(length)) }
+        }
         envelope = Envelope(
-            from: root.field("from").map { String($0.prefix(256)) },
-            subject: root.field("subject").map { String($0.prefix(512)) },
-            messageID: root.field("message-id").map { String($0.prefix(256)) },
-            reportDomain: root.field("tls-report-domain").map { String($0.prefix(256)) },
-            reportSubmitter: root.field("tls-report-submitter").map { String($0.prefix(256)) },
-            dkimDomains: root.fields("dkim-signature").compactMap(Self.signingDomain))
+            from: kept("from", 256), subject: kept("subject", 512), messageID: kept("message-id", 256),
+            reportDomain: kept("tls-report-domain", 256), reportSubmitter: kept("tls-report-submitter", 256),
+            dkimDomains: root.fields("dkim-signature").prefix(10).compactMap(Self.signingDomain))
     }
 
     /// The `d=` tag of a DKIM-Signature field (RFC 6376 §3.5), lower case.
@@ -63,21 +66,9 @@ public struct TLSReportMail: Sendable {
         for tag in signature.split(separator: ";") {
             let parts = tag.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "d" else { continue }
-            return String(parts[1].filter { !$0.isWhitespace }.lowercased().prefix(253))
+            let visible = parts[1].unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }
+            return String(String(String.UnicodeScalarView(visible)).lowercased().prefix(253))
         }
         return nil
     }
-}
-
-/// Whether a report's origin was authenticated. RFC 8460 §5.3 says reports by mail without a valid
-/// DKIM signature of the reporting domain must be ignored; until Palisade verifies DKIM itself (the
-/// DMARC issue brings a verifier), mail reports are stored as `unverified` and left out of alerts and
-/// metrics. Reports over HTTPS are `https`: RFC 8460 asks nothing more of them.
-public enum ReportOrigin: String, Sendable, Codable, CaseIterable {
-    case https
-    case mailUnverified = "mail-unverified"
-    case mailVerified = "mail-verified"
-
-    /// Whether its sessions count in metrics and the failure-rate warning.
-    public var alerting: Bool { self != .mailUnverified }
 }

@@ -8,19 +8,25 @@ public enum TLSReportMetrics {
         Counter(label: "palisade_tlsrpt_reports_total", dimensions: [("origin", origin.rawValue), ("outcome", outcome)]).increment()
     }
 
-    /// Sessions of reports that count for alerts, by policy domain, policy type and result (`success`,
-    /// a result type, `unspecified` or `other`).
+    /// Sessions of reports that count for alerts: `palisade_tlsrpt_sessions_total{result}` from the reports'
+    /// summaries (`success`, `failure`), `palisade_tlsrpt_failure_details_total{result}` from their failure
+    /// details (a result type, or `other` outside RFC 8460's registry; details may overlap).
     static func counted(_ report: TLSReport) {
         for row in report.dailyCounts {
-            let known = row.resultType == TLSReport.successResult || row.resultType == TLSReport.unspecifiedResult
-                || TLSReport.knownResultTypes.contains(row.resultType)
-            Counter(label: "palisade_tlsrpt_sessions_total", dimensions: [
-                ("policy_domain", row.policyDomain), ("policy_type", row.policyType), ("result", known ? row.resultType : "other"),
-            ]).increment(by: row.sessions)
+            if row.detail {
+                Counter(label: "palisade_tlsrpt_failure_details_total", dimensions: [
+                    ("policy_domain", row.policyDomain), ("policy_type", row.policyType),
+                    ("result", TLSReport.knownResultTypes.contains(row.resultType) ? row.resultType : "other"),
+                ]).increment(by: row.sessions)
+            } else {
+                Counter(label: "palisade_tlsrpt_sessions_total", dimensions: [
+                    ("policy_domain", row.policyDomain), ("policy_type", row.policyType), ("result", row.resultType),
+                ]).increment(by: row.sessions)
+            }
         }
     }
 
-    /// Failed sessions over all sessions of the domain's latest reported day.
+    /// Failed sessions over all sessions of the day the domain's last processed report covered.
     static func failureRatio(domain: String) -> Gauge {
         Gauge(label: "palisade_tlsrpt_failure_ratio", dimensions: [("policy_domain", domain)])
     }

@@ -8,6 +8,7 @@ import Metrics
 /// over `tlsrpt.alert.failurePercent`. Queued by whatever stored the report, in the same transaction;
 /// handled by palisade-transport's worker.
 public enum TLSReportProcessJob {
+    /// The job kind, and the queue palisade-transport's worker takes it from.
     public static let kind = "tlsrpt.process"
     public static let queue = "transport"
 
@@ -15,11 +16,13 @@ public enum TLSReportProcessJob {
         var report: Int64
     }
 
+    /// The job for stored report `id`: one active per report.
     public static func make(report id: Int64) -> NewJob {
         // A payload of one integer always encodes.
         try! NewJob(kind: kind, payload: Payload(report: id), queue: queue, maxAttempts: 5, uniqueKey: "\(kind):\(id)")
     }
 
+    /// The handler palisade-transport's worker runs.
     public static func handler(pool: PostgresPool, alerting: TLSReportAlerting, logger: Logger) -> JobWorker.Handler {
         let store = TLSReportStore(pool: pool)
         return { job in
@@ -40,9 +43,20 @@ public enum TLSReportProcessJob {
             // Reports by mail whose DKIM signature was not verified stay out of metrics and alerts (RFC 8460 §3).
             guard processed.origin.alerting else { return }
             TLSReportMetrics.counted(report)
+            // This report's own totals per domain: the day's totals before it are the totals now less these.
+            var added: [String: (successful: Int64, failed: Int64)] = [:]
+            for row in report.dailyCounts where !row.detail {
+                let before = added[row.policyDomain] ?? (0, 0)
+                added[row.policyDomain] = row.resultType == TLSReport.successResult ? (before.successful + row.sessions, before.failed)
+                                                                                   : (before.successful, before.failed + row.sessions)
+            }
             for totals in try await store.alertingTotals(day: report.day, domains: report.policyDomains.map(\.ascii)) {
                 TLSReportMetrics.failureRatio(domain: totals.domain).record(totals.failureRatio)
-                if totals.successful + totals.failed >= alerting.minimumSessions, totals.failureRatio > alerting.failureRatio {
+                let own = added[totals.domain] ?? (0, 0)
+                let before = TLSReportStore.DayTotals(domain: totals.domain, successful: max(0, totals.successful - own.successful),
+                                                      failed: max(0, totals.failed - own.failed))
+                // Said once per domain and day: when a report takes the day over the threshold, not for every report after.
+                if alerting.isAlarming(totals), !alerting.isAlarming(before) {
                     logger.warning("TLS delivery failure rate above threshold", metadata: [
                         "policy_domain": "\(totals.domain)", "day": "\(report.day)",
                         "failure_percent": "\(String(format: "%.2f", totals.failureRatio * 100))",
@@ -51,22 +65,6 @@ public enum TLSReportProcessJob {
                     ])
                 }
             }
-        }
-    }
-}
-
-/// `tlsrpt.prune`, daily: reports past `tlsrpt.retention` are deleted; the aggregates stay.
-public enum TLSReportPruneJob {
-    public static let kind = "tlsrpt.prune"
-
-    public static func recurring() -> RecurringJob {
-        RecurringJob(name: kind, every: .seconds(86_400), job: NewJob(kind: kind, queue: TLSReportProcessJob.queue, uniqueKey: "schedule:\(kind)"))
-    }
-
-    public static func handler(pool: PostgresPool, retention: Duration, logger: Logger) -> JobWorker.Handler {
-        { _ in
-            let removed = try await TLSReportStore(pool: pool).prune(olderThan: retention)
-            if removed > 0 { logger.info("old TLS reports deleted", metadata: ["count": "\(removed)"]) }
         }
     }
 }

@@ -17,6 +17,11 @@ public enum TLSReportSettings {
         "Largest report JSON taken, in bytes, after decompression (RFC 8460 notes ten megabytes as a common receiver limit); decompression stops there, so a gzip bomb costs no more.",
         range: 1024...(1024 * 1024 * 1024)
     )
+    public static let maxConcurrent = ConfigSetting.int(
+        "tlsrpt.maxConcurrent", default: 4,
+        "Reports palisade-transport reads and stores at once; more get 503 with Retry-After (reporters retry), so a flood of reports cannot take the CPU or memory the socketmap needs.",
+        range: 1...256
+    )
     public static let alertFailurePercent = ConfigSetting.string(
         "tlsrpt.alert.failurePercent", default: "5",
         "A policy domain whose failed sessions on a day exceed this percentage of its sessions is logged as a warning (and shown by the palisade_tlsrpt_failure_ratio gauge).",
@@ -32,7 +37,7 @@ public enum TLSReportSettings {
         range: .seconds(86_400)...Duration.seconds(10 * 365 * 86_400)
     )
 
-    public static let all: [any AnyConfigSetting] = [path, maxCompressedSize, maxReportSize, alertFailurePercent, alertMinimumSessions, retention]
+    public static let all: [any AnyConfigSetting] = [path, maxCompressedSize, maxReportSize, maxConcurrent, alertFailurePercent, alertMinimumSessions, retention]
 
     public static func limits(_ config: PalisadeConfiguration) -> TLSReportPayload.Limits {
         TLSReportPayload.Limits(compressed: maxCompressedSize.read(config), json: maxReportSize.read(config))
@@ -40,16 +45,5 @@ public enum TLSReportSettings {
 
     public static func alerting(_ config: PalisadeConfiguration) -> TLSReportAlerting {
         TLSReportAlerting(failureRatio: (Double(alertFailurePercent.read(config)) ?? 5) / 100, minimumSessions: Int64(alertMinimumSessions.read(config)))
-    }
-}
-
-/// When a domain's day of reports is bad enough to say so.
-public struct TLSReportAlerting: Sendable, Equatable {
-    public var failureRatio: Double
-    public var minimumSessions: Int64
-
-    public init(failureRatio: Double, minimumSessions: Int64) {
-        self.failureRatio = failureRatio
-        self.minimumSessions = minimumSessions
     }
 }

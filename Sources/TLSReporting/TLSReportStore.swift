@@ -38,13 +38,18 @@ public struct TLSReportStore: Sendable {
                 """)
             guard let row = inserted.first else {
                 let existing = try await connection.query("SELECT id, received_at FROM tlsrpt_reports WHERE organization = \(report.organizationName) AND report_id = \(report.reportID)")
-                guard let row = existing.first else { throw TLSReportStoreError("report \(report.reportID) conflicted but is not stored") }
+                guard let row = existing.first else { throw Inconsistent(description: "report \(report.reportID) conflicted but is not stored") }
                 return .duplicate(id: try row.decode("id"), receivedAt: try row.decode("received_at"))
             }
             let id: Int64 = try row.decode("id")
             try await JobQueue.enqueue(TLSReportProcessJob.make(report: id), on: connection)
             return .stored(id: id)
         }
+    }
+
+    /// The database said something that cannot be (a conflicting row that is not there).
+    struct Inconsistent: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// A report processed: what it was and where it came from.
@@ -67,14 +72,16 @@ public struct TLSReportStore: Sendable {
             let counts = report.dailyCounts
             if !counts.isEmpty {
                 try await connection.query("""
-                    INSERT INTO tlsrpt_daily AS d (day, policy_domain, policy_type, result_type, receiving_mx, organization, alerting, sessions)
-                    SELECT \(report.day)::date, domain, type, result, mx, \(report.organizationName), \(origin.alerting), sessions
+                    INSERT INTO tlsrpt_daily AS d (day, policy_domain, policy_type, detail, result_type, receiving_mx, organization, alerting, sessions)
+                    SELECT \(report.day)::date, domain, type, detail, result, mx, \(report.organizationName), \(origin.alerting), sessions
                     FROM unnest(\(PostgresArray(counts.map(\.policyDomain)))::text[], \(PostgresArray(counts.map(\.policyType)))::text[],
-                                \(PostgresArray(counts.map(\.resultType)))::text[], \(PostgresArray(counts.map(\.receivingMX)))::text[],
-                                \(PostgresArray(counts.map(\.sessions)))::bigint[]) AS u (domain, type, result, mx, sessions)
-                    ORDER BY domain, type, result, mx
-                    ON CONFLICT (day, policy_domain, policy_type, result_type, receiving_mx, organization, alerting)
-                    DO UPDATE SET sessions = d.sessions + EXCLUDED.sessions
+                                \(PostgresArray(counts.map(\.detail)))::boolean[], \(PostgresArray(counts.map(\.resultType)))::text[],
+                                \(PostgresArray(counts.map(\.receivingMX)))::text[], \(PostgresArray(counts.map(\.sessions)))::bigint[])
+                         AS u (domain, type, detail, result, mx, sessions)
+                    ORDER BY domain, type, detail, result, mx
+                    ON CONFLICT (day, policy_domain, policy_type, detail, result_type, receiving_mx, organization, alerting)
+                    -- Saturating: reports are outside data, and no count may overflow into an error.
+                    DO UPDATE SET sessions = least(d.sessions::numeric + EXCLUDED.sessions, \(Int64.max))::bigint
                     """)
             }
             try await connection.query("UPDATE tlsrpt_reports SET processed_at = now() WHERE id = \(id)")
@@ -82,36 +89,14 @@ public struct TLSReportStore: Sendable {
         }
     }
 
-    /// A domain's sessions on one day, from reports that count for alerts.
-    public struct DayTotals: Sendable, Equatable {
-        public var domain: String
-        public var successful: Int64
-        public var failed: Int64
-
-        public var failureRatio: Double { successful + failed == 0 ? 0 : Double(failed) / Double(successful + failed) }
-    }
-
-    public func alertingTotals(day: String, domains: [String]) async throws -> [DayTotals] {
-        try await pool.query("""
-            SELECT policy_domain,
-                   coalesce(sum(sessions) FILTER (WHERE result_type = \(TLSReport.successResult)), 0)::bigint AS successful,
-                   coalesce(sum(sessions) FILTER (WHERE result_type <> \(TLSReport.successResult)), 0)::bigint AS failed
-            FROM tlsrpt_daily
-            WHERE day = \(day)::date AND policy_domain = ANY(\(PostgresArray(domains))::text[]) AND alerting
-            GROUP BY policy_domain ORDER BY policy_domain
-            """).map { DayTotals(domain: try $0.decode("policy_domain"), successful: try $0.decode("successful"), failed: try $0.decode("failed")) }
-    }
-
     /// Deletes processed reports that arrived before `retention` ago; returns how many.
     public func prune(olderThan retention: Duration) async throws -> Int {
         try await pool.query("""
-            DELETE FROM tlsrpt_reports WHERE processed_at IS NOT NULL AND received_at < now() - make_interval(secs => \(retention.inSeconds))
-            RETURNING id
-            """).count
+            WITH deleted AS (
+                DELETE FROM tlsrpt_reports WHERE processed_at IS NOT NULL AND received_at < now() - make_interval(secs => \(retention.inSeconds))
+                RETURNING 1)
+            SELECT count(*) AS count FROM deleted
+            """).first?.decode("count") ?? 0
     }
 }
 
-struct TLSReportStoreError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -1,28 +1,43 @@
 import Core
 import HTTPService
 import Hummingbird
+import Synchronization
 import TLSReporting
 
 /// TLS reports by HTTPS POST (RFC 8460 §5.4) at `tlsrpt.path`: `application/tlsrpt+gzip` or
 /// `application/tlsrpt+json`, at most `tlsrpt.maxCompressedSize` / `tlsrpt.maxReportSize` bytes.
 /// 201 when stored, 200 for a report stored already (so the reporter stops retrying), 4xx with a JSON
-/// error naming what is wrong for a refused one, 503 when PostgreSQL cannot be reached (try again).
+/// error naming what is wrong for a refused one, 503 when PostgreSQL cannot be reached or `maxConcurrent`
+/// reports are being read already (try again).
 public enum TLSReportRoutes {
-    public static func add(to router: Router<ServiceRequestContext>, path: String, intake: TLSReportIntake, limits: TLSReportPayload.Limits) {
+    /// Adds `POST path` to `router` (the plain and the HTTPS listener each get it, sharing `intake` and the limit on reports at once).
+    public static func add(to router: Router<ServiceRequestContext>, path: String, intake: TLSReportIntake, limits: TLSReportPayload.Limits,
+                           inFlight: InFlight) {
         let group = router.group(RouterPath(path)).add(middleware: ServiceErrorMiddleware(translate: { error in
             (error as? TLSReportError).map(apiError)
         }, auditRefusal: { _, _, _ in }))
         group.post { request, _ -> JSONResponse<Answer> in
+            guard inFlight.enter() else {
+                throw APIError(.serviceUnavailable, code: "busy", "too many reports at once; try again shortly", headers: [.retryAfter: "60"])
+            }
+            defer { inFlight.leave() }
             let contentType = request.headers[.contentType] ?? ""
             guard var format = TLSReportPayload.Format(mediaType: contentType) else {
-                throw APIError(.unsupportedMediaType, code: TLSReportError.Kind.unsupportedMediaType.rawValue,
-                               "a TLS report is application/tlsrpt+gzip or application/tlsrpt+json, not \"\(contentType.prefix(80))\"")
+                let refusal = TLSReportError(.unsupportedMediaType, "a TLS report is application/tlsrpt+gzip or application/tlsrpt+json, not \"\(contentType.prefix(80))\"")
+                intake.refused(refusal, origin: .https)
+                throw refusal
             }
             // Some senders gzip the JSON with a transfer coding instead of the +gzip type.
-            if request.headers[.contentEncoding]?.lowercased() == "gzip" { format = .gzip }
+            if let coding = request.headers[.contentEncoding]?.lowercased(), coding == "gzip" || coding == "x-gzip" { format = .gzip }
             let limit = format == .gzip ? limits.compressed : limits.json
-            let body = try await request.collectBody(limit: limit, tooLarge: APIError(
-                .contentTooLarge, code: TLSReportError.Kind.tooLarge.rawValue, "the body is larger than \(limit) bytes"))
+            let tooLarge = TLSReportError(.tooLarge, "the body is larger than \(limit) bytes")
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(limit: limit, tooLarge: apiError(tooLarge))
+            } catch let error as APIError where error.status == .contentTooLarge {
+                intake.refused(tooLarge, origin: .https)
+                throw error
+            }
             let received = try await intake.receive(TLSReportPayload(format: format, bytes: Array(body.readableBytesView)), origin: .https)
             switch received.stored {
             case .stored(let id):
@@ -51,5 +66,29 @@ public enum TLSReportRoutes {
         case .unsupportedMediaType: .unsupportedMediaType
         }
         return APIError(status, code: error.kind.rawValue, error.message)
+    }
+}
+
+extension TLSReportRoutes {
+    /// How many reports are being read and stored at once, at most `limit`.
+    public final class InFlight: Sendable {
+        private let count = Mutex(0)
+        let limit: Int
+
+        public init(limit: Int) {
+            self.limit = limit
+        }
+
+        func enter() -> Bool {
+            count.withLock { count in
+                guard count < limit else { return false }
+                count += 1
+                return true
+            }
+        }
+
+        func leave() {
+            count.withLock { $0 -= 1 }
+        }
     }
 }

@@ -46,22 +46,13 @@ struct TLSReportCommands: AsyncParsableCommand {
                 try await CommandContext.run(global) { context in
                     let limits = TLSReportSettings.limits(context.configuration)
                     let input = Self.readStandardInput(max: TLSReportMail.maxMessageSize(limits) + 1)
-                    let payload: TLSReportPayload
-                    var envelope: TLSReportMail.Envelope?
-                    let origin: ReportOrigin
+                    let intake = TLSReportIntake(pool: context.pool, limits: limits, logger: context.logger)
+                    let origin = ReportOrigin.mailUnverified
                     do {
-                        switch format {
-                        case .mail:
-                            let mail = try TLSReportMail(parsing: input, limits: limits)
-                            payload = mail.payload
-                            envelope = mail.envelope
-                            origin = .mailUnverified
-                        case .json, .gzip:
-                            payload = TLSReportPayload(format: format == .json ? .json : .gzip, bytes: input)
-                            origin = .mailUnverified
+                        let received = switch format {
+                        case .mail: try await intake.receive(mail: input)
+                        case .json, .gzip: try await intake.receive(TLSReportPayload(format: format == .json ? .json : .gzip, bytes: input), origin: origin)
                         }
-                        let received = try await TLSReportIntake(pool: context.pool, limits: limits, logger: context.logger)
-                            .receive(payload, origin: origin, envelope: envelope)
                         let answer: Answer = switch received.stored {
                         case .stored(let id): Answer(status: "stored", reportID: received.report.reportID, id: id, origin: origin.rawValue)
                         case .duplicate(let id, _): Answer(status: "duplicate", reportID: received.report.reportID, id: id, origin: origin.rawValue)
@@ -78,6 +69,11 @@ struct TLSReportCommands: AsyncParsableCommand {
                 throw exit
             } catch is ExitCode {
                 // Configuration or database failures (reported already): Postfix keeps the mail.
+                throw ExitCode(Self.temporaryFailure)
+            } catch {
+                // Anything else is ours to fix, not the sender's: Postfix keeps the mail (an exit status outside
+                // sysexits would bounce it).
+                FileHandle.standardError.write(Data("platformctl: \(error)\n".utf8))
                 throw ExitCode(Self.temporaryFailure)
             }
         }

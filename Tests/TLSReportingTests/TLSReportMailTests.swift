@@ -64,14 +64,36 @@ struct TLSReportMailTests {
         #expect(try TLSReport.parse(json: mail.payload.json(limits: limits)) == TLSReport.parse(json: ReportFixtures.rfcExample()))
     }
 
+    @Test("A saved mail's mbox From line, base64 without its padding, a quoted-printable soft break after spaces, a line that only starts like the boundary")
+    func lenientReading() throws {
+        let gzipped = try ReportFixtures.gzip(ReportFixtures.rfcExample())
+        var unpadded = Data(gzipped).base64EncodedString()
+        while unpadded.hasSuffix("=") { unpadded.removeLast() }
+        let base64Mail = "From reporter@example.org Sat Nov 28 00:00:00 2026\nFrom: reporter@example.org\nContent-Type: multipart/report; boundary=\"b\"\n\n"
+            + "--b\nContent-Type: text/plain\n\n--bx is not the boundary\n--b\nContent-Type: application/tlsrpt+gzip\nContent-Transfer-Encoding: base64\n\n"
+            + unpadded + "\n--b--\n"
+        #expect(try TLSReportMail(parsing: Array(base64Mail.utf8), limits: limits).payload.json(limits: limits) == ReportFixtures.rfcExample())
+        let qp = "From: r@example.org\nContent-Type: application/tlsrpt+json\nContent-Transfer-Encoding: quoted-printable\n\n{\"a\"=  \n: 1}"
+        #expect(try TLSReportMail(parsing: Array(qp.utf8), limits: limits).payload.bytes == Array("{\"a\": 1}".utf8))
+    }
+
+    @Test("Parts are counted over the whole message: many small multiparts nested are refused")
+    func partBudget() {
+        // 30 parts at each of two levels: 930 parts in all, each level under the limit alone.
+        let inner = "Content-Type: multipart/mixed; boundary=i\n\n" + String(repeating: "--i\nContent-Type: text/plain\n\nx\n", count: 30) + "--i--\n"
+        let message = "From: r@example.org\nContent-Type: multipart/mixed; boundary=o\n\n" + String(repeating: "--o\n" + inner, count: 30) + "--o--\n"
+        let error = #expect(throws: TLSReportError.self) { try TLSReportMail(parsing: Array(message.utf8), limits: limits) }
+        #expect(error?.message.contains("more than 256 MIME parts") == true, "\(error?.message ?? "")")
+    }
+
     @Test("No report in the mail, two reports, a broken base64 body, not a mail, too big: each refused with its reason")
     func refused() throws {
         let gzipped = try ReportFixtures.gzip(ReportFixtures.rfcExample())
         let noReport = ReportFixtures.mail(attachment: gzipped, type: "application/octet-stream")
         let two = String(decoding: ReportFixtures.mail(attachment: gzipped), as: UTF8.self)
             .replacingOccurrences(of: "------=_b1--", with: "------=_b1\r\nContent-Type: application/tlsrpt+json\r\n\r\n{}\r\n------=_b1--")
+        // One character more than a whole base64 quantum can never be padded into one.
         let badBase64 = String(decoding: ReportFixtures.mail(attachment: gzipped), as: UTF8.self)
-            .replacingOccurrences(of: "Content-Transfer-Encoding: base64\r\n", with: "Content-Transfer-Encoding: base64\r\n")
             .replacingOccurrences(of: "------=_b1--", with: "A\r\n------=_b1--")
         let cases: [(String, [UInt8], TLSReportError.Kind, String)] = [
             ("no report", noReport, .unsupportedMediaType, "no application/tlsrpt+gzip or application/tlsrpt+json part"),

@@ -35,20 +35,32 @@ struct TLSReportParsingTests {
         #expect(error?.message.hasPrefix("not JSON") == true)
     }
 
-    @Test("The per-day rows: successes, each failure by result type and MX, failures the details leave out as unspecified")
+    @Test("The per-day rows: the summary's totals, and the failure details by result type and MX beside them (they may overlap)")
     func dailyCounts() throws {
         let report = try TLSReport.parse(json: ReportFixtures.rfcExample())
-        let rows = report.dailyCounts.map { "\($0.resultType) \($0.receivingMX) \($0.sessions)" }
-        #expect(rows == ["certificate-expired mx1.mail.company-y.example 100", "starttls-not-supported mx2.mail.company-y.example 200",
-                         "success  5326", "validation-failure mx-backup.mail.company-y.example 3"])
-        var object = try ReportFixtures.rfcObject()
-        var policies = object["policies"] as! [[String: Any]]
-        var summary = policies[0]["summary"] as! [String: Any]
-        summary["total-failure-session-count"] = 310
-        policies[0]["summary"] = summary
-        object["policies"] = policies
-        let truncated = try TLSReport.parse(json: ReportFixtures.json(object))
-        #expect(truncated.dailyCounts.first { $0.resultType == TLSReport.unspecifiedResult }?.sessions == 7)
+        let rows = report.dailyCounts.map { "\($0.detail ? "detail" : "total") \($0.resultType) \($0.receivingMX) \($0.sessions)" }
+        #expect(rows == ["total failure  303", "total success  5326", "detail certificate-expired mx1.mail.company-y.example 100",
+                         "detail starttls-not-supported mx2.mail.company-y.example 200", "detail validation-failure mx-backup.mail.company-y.example 3"])
+        // RFC 8460 §4: result types are non-exclusive. Details that add up to more than the summary leave its total alone.
+        let overlapping = Self.editPolicy(try ReportFixtures.rfcObject()) { policy in
+            policy["summary"] = ["total-successful-session-count": 10, "total-failure-session-count": 5]
+            policy["failure-details"] = [["result-type": "certificate-expired", "failed-session-count": 5],
+                                         ["result-type": "certificate-not-trusted", "failed-session-count": 5]]
+        }
+        let counts = try TLSReport.parse(json: ReportFixtures.json(overlapping)).dailyCounts
+        #expect(counts.first { !$0.detail && $0.resultType == TLSReport.failureResult }?.sessions == 5)
+        #expect(counts.filter(\.detail).map(\.sessions) == [5, 5])
+    }
+
+    @Test("Failure rates of huge totals are computed without overflow; a day warns only with enough sessions")
+    func hugeTotals() {
+        let huge = TLSReportStore.DayTotals(domain: "mail.example", successful: .max, failed: .max)
+        #expect(huge.failureRatio == 0.5)
+        let alerting = TLSReportAlerting(failureRatio: 0.05, minimumSessions: 100)
+        #expect(alerting.isAlarming(huge))
+        #expect(!alerting.isAlarming(.init(domain: "mail.example", successful: 10, failed: 80)), "90 sessions are too few")
+        #expect(alerting.isAlarming(.init(domain: "mail.example", successful: 90, failed: 10)))
+        #expect(!alerting.isAlarming(.init(domain: "mail.example", successful: 95, failed: 5)), "5% is not over 5%")
     }
 
     /// Each change to the RFC example and the error it must give, naming the member. (Immutable and
@@ -71,6 +83,8 @@ struct TLSReportParsingTests {
          "report.policies[0].summary.total-successful-session-count: is a string, not an integer"),
         ("a negative count", { editPolicy($0) { p in p["summary"] = ["total-successful-session-count": -1, "total-failure-session-count": 0] } },
          "total-successful-session-count: is negative"),
+        ("a count over a billion", { editPolicy($0) { p in p["summary"] = ["total-successful-session-count": 1_000_000_001, "total-failure-session-count": 0] } },
+         "is 1000000001, more sessions than a report can plausibly count"),
         ("a fractional count", { editPolicy($0) { p in p["summary"] = ["total-successful-session-count": 1.5, "total-failure-session-count": 0] } },
          "is a fractional number, not an integer"),
         ("a boolean count", { editPolicy($0) { p in p["summary"] = ["total-successful-session-count": true, "total-failure-session-count": 0] } },
@@ -132,8 +146,15 @@ struct TLSReportParsingTests {
         #expect(report.contactInfo == "")
         #expect(report.policies[0].policyDomain.ascii == "company-y.example")
         #expect(report.policies[0].mxHosts.isEmpty && report.policies[0].policyString.isEmpty && report.policies[0].failureDetails.isEmpty)
+        // Empty strings for unknown hosts and addresses are read as absent; long free text is cut, not refused.
+        let sparse = Self.editPolicy(try ReportFixtures.rfcObject()) { policy in
+            policy["failure-details"] = [["result-type": "validation-failure", "failed-session-count": 1, "receiving-mx-hostname": "", "sending-mta-ip": "",
+                                          "failure-reason-code": String(repeating: "x", count: 5000)]]
+        }
+        let detail = try #require(try TLSReport.parse(json: ReportFixtures.json(sparse)).policies[0].failureDetails.first)
+        #expect(detail.receivingMXHostname == nil && detail.sendingMTAIP == nil && detail.failureReasonCode?.utf8.count == 1024)
         // Failures counted but not detailed are still failures.
-        #expect(report.dailyCounts.map(\.resultType) == ["success", "unspecified"])
+        #expect(report.dailyCounts.map(\.resultType) == ["failure", "success"])
     }
 
     @Test("The stored (normalised) form parses to the same report")

@@ -89,24 +89,26 @@ struct TLSReportStoreTests {
                                                               successful: 50, failures: [], policyType: "no-policy-found"))
             try await setup.process()
             let rows = try await setup.db.pool.query("""
-                SELECT day::text AS day, policy_domain, policy_type, result_type, receiving_mx, organization, alerting, sessions
-                FROM tlsrpt_daily ORDER BY day, policy_domain, result_type, receiving_mx
+                SELECT day::text AS day, policy_domain, policy_type, detail, result_type, receiving_mx, organization, alerting, sessions
+                FROM tlsrpt_daily ORDER BY day, policy_domain, detail, result_type, receiving_mx
                 """).map { row in
-                [try row.decode("day", as: String.self), try row.decode("policy_domain"), try row.decode("policy_type"), try row.decode("result_type"),
+                [try row.decode("day", as: String.self), try row.decode("policy_domain"), try row.decode("policy_type"),
+                 try row.decode("detail", as: Bool.self) ? "detail" : "total", try row.decode("result_type"),
                  try row.decode("receiving_mx"), try row.decode("organization"), "\(try row.decode("alerting", as: Bool.self))", "\(try row.decode("sessions", as: Int64.self))"]
                     .joined(separator: " ")
             }
             #expect(rows == [
-                "2026-11-27 other.example no-policy-found success  Microsoft true 50",
-                "2026-11-28 mail.example sts certificate-expired mx1.mail.example Google true 65",
-                "2026-11-28 mail.example sts starttls-not-supported mx2.mail.example Google true 40",
-                "2026-11-28 mail.example sts success  Google true 1000",
+                "2026-11-27 other.example no-policy-found total success  Microsoft true 50",
+                "2026-11-28 mail.example sts total failure  Google true 105",
+                "2026-11-28 mail.example sts total success  Google true 1000",
+                "2026-11-28 mail.example sts detail certificate-expired mx1.mail.example Google true 65",
+                "2026-11-28 mail.example sts detail starttls-not-supported mx2.mail.example Google true 40",
             ])
             #expect(try await setup.db.count("SELECT count(*) FROM tlsrpt_reports WHERE processed_at IS NULL") == 0)
             // A job run again (its worker was killed after committing) finds the report processed and adds nothing.
             let id: Int64 = try await setup.db.pool.query("SELECT id FROM tlsrpt_reports WHERE report_id = 'a'").first!.decode("id")
             #expect(try await TLSReportStore(pool: setup.transport).process(id: id) == nil)
-            #expect(try await setup.db.count("SELECT sum(sessions)::int AS count FROM tlsrpt_daily") == 1155)
+            #expect(try await setup.db.count("SELECT sum(sessions)::int AS count FROM tlsrpt_daily") == 1260)
         }
     }
 
@@ -126,6 +128,10 @@ struct TLSReportStoreTests {
             #expect(warning.message == "TLS delivery failure rate above threshold")
             #expect(warning.metadata["policy_domain"] == "mail.example")
             #expect(warning.metadata["failure_percent"] == "8.33", "100 failed of 1200, the unverified report left out")
+            // Once per domain and day: a later report on a day already over the threshold does not warn again.
+            _ = try await setup.receive(ReportFixtures.report(id: "worst", domain: "mail.example", successful: 10, failures: [("certificate-expired", "mx1.mail.example", 90)]))
+            try await setup.process()
+            #expect(setup.logs.warnings.count == 1, "\(setup.logs.warnings)")
         }
     }
 
@@ -140,7 +146,9 @@ struct TLSReportStoreTests {
             _ = try await setup.receive(ReportFixtures.report(id: "old", domain: "mail.example", day: "2020-01-01"))
             try await setup.process()
             _ = try await setup.receive(ReportFixtures.report(id: "3", organization: "Google", domain: "mail.example", day: today))
-            let summary = try await TLSReportStore(pool: setup.db.pool(as: "palisade_admin")).summary(since: today, domain: nil, top: 2)
+            let admin = setup.db.pool(as: "palisade_admin")
+            defer { admin.close() }
+            let summary = try await TLSReportStore(pool: admin).summary(since: today, domain: nil, top: 2)
             #expect(summary.reports == .init(total: 3, unverified: 1, unprocessed: 1))
             #expect(summary.domains == [.init(domain: "mail.example", successful: 900, failed: 100, unverified: 0),
                                         .init(domain: "other.example", successful: 10, failed: 90, unverified: 100)])

@@ -22,14 +22,14 @@ struct TLSReportIntakeTests {
         var transportURL: String { world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@") }
 
         /// curl POSTs `file` with `type`; returns the status and the body.
-        func post(_ file: URL, type: String, tls: Bool = true) async throws -> (status: String, body: String) {
+        func post(_ file: URL, type: String, tls: Bool = true, headers: [String] = []) async throws -> (status: String, body: String) {
             let output = scratch.appendingPathComponent("answer-\(UUID().uuidString.prefix(8))")
             let target = tls ? ["--cacert", world.world.certificateAuthorityFile, "--resolve", "reports.mail.example:\(https):127.0.0.1",
                                 "https://reports.mail.example:\(https)/v1/tlsrpt"]
                              : ["http://127.0.0.1:\(http)/v1/tlsrpt"]
             let (_, status) = try await ChildProcess.runReportingStatus("/usr/bin/curl", [
                 "-s", "-o", output.path, "-w", "%{http_code}", "-H", "Content-Type: \(type)", "--data-binary", "@\(file.path)",
-            ] + target)
+            ] + headers.flatMap { ["-H", $0] } + target)
             return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
         }
 
@@ -101,6 +101,11 @@ struct TLSReportIntakeTests {
             // Over the plain listener too (behind a TLS-terminating proxy).
             answer = try await running.post(try running.write("r2.json", Self.report(id: "r2", successful: 900, failed: 100)), type: "application/tlsrpt+json", tls: false)
             #expect(answer.status == "201", "\(answer)")
+            // JSON gzipped with a transfer coding instead of the +gzip type.
+            let r3 = try running.write("r3.json", Self.report(id: "r3", successful: 0, failed: 0))
+            try await running.shell("gzip -c '\(r3.path)' > '\(r3.path).gz'")
+            answer = try await running.post(URL(fileURLWithPath: r3.path + ".gz"), type: "application/tlsrpt+json", headers: ["Content-Encoding: gzip"])
+            #expect(answer.status == "201", "\(answer)")
 
             try await running.shell("head -c 20000000 /dev/zero | gzip -c > '\(running.scratch.path)/bomb.gz'")
             answer = try await running.post(running.scratch.appendingPathComponent("bomb.gz"), type: "application/tlsrpt+gzip")
@@ -111,16 +116,18 @@ struct TLSReportIntakeTests {
             #expect(answer.status == "400" && answer.body.contains(#"the required member \"date-range\" is missing"#), "\(answer)")
             answer = try await running.post(try running.write("foreign.json", Self.report(id: "f1", domain: "elsewhere.example")), type: "application/tlsrpt+json")
             #expect(answer.status == "422" && answer.body.contains("elsewhere.example is not a domain of this platform"), "\(answer)")
-            #expect(try await running.world.db.count("SELECT count(*) FROM tlsrpt_reports") == 2)
+            #expect(try await running.world.db.count("SELECT count(*) FROM tlsrpt_reports") == 3)
 
-            try await running.world.db.eventually("the daemon's worker has processed both reports") {
-                try await running.world.db.count("SELECT count(*) FROM tlsrpt_reports WHERE processed_at IS NOT NULL") == 2
+            try await running.world.db.eventually("the daemon's worker has processed the reports") {
+                try await running.world.db.count("SELECT count(*) FROM tlsrpt_reports WHERE processed_at IS NOT NULL") == 3
             }
             #expect(try await running.world.db.count("SELECT sum(sessions)::int AS count FROM tlsrpt_daily WHERE result_type = 'success'") == 995)
-            #expect(try await running.world.db.count("SELECT sum(sessions)::int AS count FROM tlsrpt_daily WHERE result_type = 'certificate-expired'") == 105)
+            #expect(try await running.world.db.count("SELECT sum(sessions)::int AS count FROM tlsrpt_daily WHERE detail AND result_type = 'certificate-expired'") == 105)
+            #expect(try await running.world.db.count("SELECT sum(sessions)::int AS count FROM tlsrpt_daily WHERE NOT detail AND result_type = 'failure'") == 105)
             let metrics = try await ChildProcess.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(running.http)/metrics"])
-            for series in [#"palisade_tlsrpt_reports_total{origin="https",outcome="stored"} 2"#, #"outcome="duplicate"} 1"#, #"outcome="too_large"} 1"#,
-                           #"outcome="foreign_domain"} 1"#, #"result="certificate-expired"} 105"#] {
+            for series in [#"palisade_tlsrpt_reports_total{origin="https",outcome="stored"} 3"#, #"outcome="duplicate"} 1"#, #"outcome="too_large"} 1"#,
+                           #"outcome="foreign_domain"} 1"#, #"outcome="unsupported_media_type"} 1"#, #"outcome="invalid"} 1"#,
+                           #"result="certificate-expired"} 105"#, #"result="failure"} 105"#] {
                 #expect(metrics.contains(series), "\(series)\n\(metrics.split(separator: "\n").filter { $0.contains("tlsrpt") }.joined(separator: "\n"))")
             }
         }

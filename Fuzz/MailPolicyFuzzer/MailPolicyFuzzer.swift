@@ -1,6 +1,6 @@
 // The libFuzzer target for the mail transport policy parsers: Postfix socketmap requests (netstrings) and
 // their look-up keys,
-// MTA-STS TXT records (as one record and as a TXT answer of several) and MTA-STS policy files, with
+// MTA-STS and TLSRPT TXT records (as one record and as a TXT answer of several) and MTA-STS policy files, with
 // their mx patterns matched, all on hostile bytes.
 //
 //   Fuzz/run.sh mail-policy [SECONDS]      build with libFuzzer and the address sanitizer and fuzz, seeded from Seeds/
@@ -34,6 +34,10 @@ func fuzzOne(_ bytes: [UInt8]) {
         precondition((1...32).contains(record.id.utf8.count), "an id is 1 to 32 characters")
     }
     _ = MTASTSRecord.discover(text.split(separator: "\n").map(String.init))
+    if let record = try? TLSRPTRecord.parse(text) {
+        precondition(!record.destinations.isEmpty, "a TLSRPT record has a destination")
+    }
+    _ = TLSRPTRecord.discover(text.split(separator: "\n").map(String.init))
     if let policy = try? MTASTSPolicy.parse(bytes) {
         precondition(policy.maxAge <= MTASTSPolicy.maximumAge, "max_age is capped")
         precondition(policy.mode == .none || !policy.mx.isEmpty, "an enforcing or testing policy names an mx")

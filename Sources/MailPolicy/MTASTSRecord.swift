@@ -22,30 +22,19 @@ public struct MTASTSRecord: Sendable, Equatable {
     /// The records of one TXT answer, each with its character-strings already joined (RFC 7208 style: the
     /// strings of one record are concatenated without separator).
     public static func discover(_ records: [String]) -> Discovery {
-        // Records whose first field is not v=STSv1 are discarded (whitespace may surround ";": the ABNF's
-        // sts-field-delim).
-        let candidates = records.filter { $0.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingWhitespace() == "v=STSv1" }
-        switch candidates.count {
-        case 0: return .none
-        case 1:
-            do { return .record(try parse(candidates[0])) } catch { return .unusable(error.description) }
-        default: return .unusable("\(candidates.count) TXT records start with v=STSv1; exactly one may")
+        switch TaggedTXTRecord.discover(records, version: "v=STSv1", parse) {
+        case (let record?, _): .record(record)
+        case (nil, let problem?): .unusable(problem)
+        case (nil, nil): .none
         }
     }
 
     /// Parses one record: `sts-version 1*(sts-field-delim sts-field) [sts-field-delim]`, the delimiter `;`
     /// with optional whitespace around it, exactly one `id`.
     public static func parse(_ text: String) throws(MTASTSError) -> MTASTSRecord {
-        guard text.utf8.count <= 1_024 else { throw MTASTSError("the TXT record is longer than 1024 bytes") }
-        var fields = text.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
-        if fields.last == "" { fields.removeLast() }  // the optional trailing delimiter
-        guard fields.first == "v=STSv1" else { throw MTASTSError("the record does not start with v=STSv1") }
         var id: String?
         var extensions: [String: String] = [:]
-        for field in fields.dropFirst() {
-            guard let equals = field.firstIndex(of: "=") else { throw MTASTSError("field \"\(field.prefix(40))\" has no \"=\"") }
-            let name = String(field[..<equals])
-            let value = String(field[field.index(after: equals)...])
+        for (name, value) in try TaggedTXTRecord.fields(text, version: "v=STSv1", maxLength: 1_024, known: ["id"]) {
             if name == "id" {
                 guard id == nil else { throw MTASTSError("the record has more than one id") }
                 guard (1...32).contains(value.utf8.count), value.utf8.allSatisfy(Self.isAlphanumeric) else {
@@ -53,10 +42,6 @@ public struct MTASTSRecord: Sendable, Equatable {
                 }
                 id = value
             } else {
-                guard Self.isExtensionName(name) else { throw MTASTSError("\"\(name.prefix(40))\" is not a field name") }
-                guard !value.isEmpty, value.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: "=") }) else {
-                    throw MTASTSError("field \(name) has an invalid value")
-                }
                 extensions[name] = value
             }
         }

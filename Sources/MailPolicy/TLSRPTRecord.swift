@@ -26,6 +26,7 @@ public struct TLSRPTRecord: Sendable, Equatable {
 
     /// What a domain's TXT records at `_smtp._tls.<domain>` say.
     public enum Discovery: Sendable, Equatable {
+        /// Exactly one record starts with `v=TLSRPTv1` and it is well-formed.
         case record(TLSRPTRecord)
         /// No record starts with `v=TLSRPTv1`: the domain asks for no reports.
         case none
@@ -36,38 +37,25 @@ public struct TLSRPTRecord: Sendable, Equatable {
 
     /// The records of one TXT answer, each with its strings joined without separator (RFC 8460 §3).
     public static func discover(_ records: [String]) -> Discovery {
-        let candidates = records.filter { $0.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingWhitespace() == "v=TLSRPTv1" }
-        switch candidates.count {
-        case 0: return .none
-        case 1:
-            do { return .record(try parse(candidates[0])) } catch { return .unusable(error.description) }
-        default: return .unusable("\(candidates.count) TXT records start with v=TLSRPTv1; exactly one may")
+        switch TaggedTXTRecord.discover(records, version: "v=TLSRPTv1", parse) {
+        case (let record?, _): .record(record)
+        case (nil, let problem?): .unusable(problem)
+        case (nil, nil): .none
         }
     }
 
     /// Parses one record: `tlsrpt-version 1*(field-delim tlsrpt-field) [field-delim]`, exactly one `rua`
     /// whose URIs are comma-separated (white space allowed around commas), each `mailto:` or `https:`.
     public static func parse(_ text: String) throws(MTASTSError) -> TLSRPTRecord {
-        guard text.utf8.count <= 2_048 else { throw MTASTSError("the TXT record is longer than 2048 bytes") }
-        var fields = text.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
-        if fields.last == "" { fields.removeLast() }
-        guard fields.first == "v=TLSRPTv1" else { throw MTASTSError("the record does not start with v=TLSRPTv1") }
         var destinations: [Destination]?
         var extensions: [String: String] = [:]
-        for field in fields.dropFirst() {
-            guard let equals = field.firstIndex(of: "=") else { throw MTASTSError("field \"\(field.prefix(40))\" has no \"=\"") }
-            let name = String(field[..<equals])
-            let value = String(field[field.index(after: equals)...])
+        for (name, value) in try TaggedTXTRecord.fields(text, version: "v=TLSRPTv1", maxLength: 2_048, known: ["rua"]) {
             if name == "rua" {
                 guard destinations == nil else { throw MTASTSError("the record has more than one rua") }
                 destinations = try value.split(separator: ",", omittingEmptySubsequences: false).map { uri throws(MTASTSError) in
                     try Self.destination(uri.trimmingWhitespace())
                 }
             } else {
-                guard MTASTSRecord.isExtensionName(name) else { throw MTASTSError("\"\(name.prefix(40))\" is not a field name") }
-                guard !value.isEmpty, value.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: "=") }) else {
-                    throw MTASTSError("field \(name) has an invalid value")
-                }
                 extensions[name] = value
             }
         }

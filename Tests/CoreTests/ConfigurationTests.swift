@@ -19,6 +19,15 @@ final class ConfigurationTests {
         return path
     }
 
+    @Test("Every section of the example configuration is Core's or known to belong to a service or library, so every service starts with it")
+    func exampleSectionsKnown() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let example = root.appendingPathComponent("Deploy/palisade.example.yaml").path
+        // A service's schema is Core's plus its own settings; with Core's alone, every other section must be foreign.
+        let config = try await PalisadeConfiguration.load(explicitFilePath: example, environment: [:], schema: CoreSettings.schema)
+        try config.check()
+    }
+
     @Test("an unknown key is reported by name, with the file, line and a suggestion")
     func unknownKey() async throws {
         let path = try write("database:\n  url: postgresql://x@127.0.0.1/db\n  maxConection: 5\n")

@@ -74,7 +74,7 @@ try await withThrowingTaskGroup(of: Void.self) { tasks in
     try await tasks.waitForAll()
 }
 let aggregationSeconds = seconds(since: start)
-let rows = try await pool.query("SELECT count(*) AS rows, sum(sessions)::bigint AS sessions FROM tlsrpt_daily").first!
+let rows = try await pool.query("SELECT count(*) AS rows, sum(sessions) FILTER (WHERE NOT detail)::bigint AS sessions FROM tlsrpt_daily").first!
 print(String(format: "tlsrpt aggregation reports=%d workers=%d seconds=%.2f reports_per_second=%.0f daily_rows=%d sessions=%d",
              count, workers, aggregationSeconds, Double(count) / aggregationSeconds, try rows.decode("rows", as: Int.self),
              try rows.decode("sessions", as: Int64.self)))

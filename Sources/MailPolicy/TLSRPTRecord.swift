@@ -1,8 +1,9 @@
 import Core
+import Foundation
 
 /// A domain's `_smtp._tls` TXT record (RFC 8460 §3): `v=TLSRPTv1; rua=…` with one or more report
-/// destinations, `mailto:` or `https:`. What `platformctl doctor` checks of our own domains, and what a
-/// sender reads to know where reports go.
+/// destinations, `mailto:` or `https:`: what a sender reads to know where reports go, and what checking our
+/// own domains' records needs.
 public struct TLSRPTRecord: Sendable, Equatable {
     /// The `rua` destinations in order.
     public let destinations: [Destination]
@@ -11,7 +12,7 @@ public struct TLSRPTRecord: Sendable, Equatable {
 
     /// One `rua` URI.
     public enum Destination: Sendable, Equatable, CustomStringConvertible {
-        /// `mailto:` and its address.
+        /// `mailto:` and its (first) address.
         case mail(String)
         /// An `https:` URL.
         case https(String)
@@ -70,15 +71,25 @@ public struct TLSRPTRecord: Sendable, Equatable {
         }
         let lower = uri.lowercased()
         if lower.hasPrefix("mailto:") {
-            let address = String(uri.dropFirst("mailto:".count))
-            guard (try? EmailAddress(address)) != nil else { throw MTASTSError("rua \(uri.prefix(80)): \(address.prefix(80)) is not a mail address") }
-            return .mail(address)
+            // RFC 6068: the addresses before any "?headers", comma-separated as %2C (a literal comma separates
+            // rua URIs), each percent-encoded.
+            let addresses = uri.dropFirst("mailto:".count).prefix { $0 != "?" }
+            let decoded = addresses.replacingOccurrences(of: "%2C", with: ",", options: .caseInsensitive).split(separator: ",", omittingEmptySubsequences: false)
+                .map { ($0.removingPercentEncoding ?? String($0)) }
+            guard let first = decoded.first, decoded.allSatisfy({ (try? EmailAddress($0)) != nil }) else {
+                throw MTASTSError("rua \(uri.prefix(80)): \(addresses.prefix(80)) is not a mail address")
+            }
+            return .mail(first)
         }
         if lower.hasPrefix("https://") {
             let rest = uri.dropFirst("https://".count)
             let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-            let host = authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+            let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let host = parts.first.map(String.init) ?? ""
             guard (try? DomainName(host)) != nil else { throw MTASTSError("rua \(uri.prefix(80)): \"\(host.prefix(80))\" is not a host name") }
+            if parts.count == 2 {
+                guard let port = Int(parts[1]), (1...65535).contains(port) else { throw MTASTSError("rua \(uri.prefix(80)): \"\(parts[1].prefix(10))\" is not a port") }
+            }
             return .https(uri)
         }
         throw MTASTSError("rua \"\(uri.prefix(80))\" is neither mailto: nor https: (RFC 8460 allows only these two)")

@@ -94,7 +94,11 @@ struct MIMEEntity: Sendable {
             lineStart = lineEnd + 1
         }
         // No closing delimiter: what was read is used, as mail readers do.
-        if let start = partStart, start < body.endIndex { parts.append(try MIMEEntity(parsing: body[start...])) }
+        if let start = partStart, start < body.endIndex {
+            budget -= 1
+            guard budget >= 0 else { throw TLSReportError(.invalid, "the message has more than \(Self.maxParts) MIME parts") }
+            parts.append(try MIMEEntity(parsing: body[start...]))
+        }
         return parts
     }
 
@@ -197,9 +201,9 @@ struct MIMEEntity: Sendable {
                 while afterSpace < body.endIndex, body[afterSpace] == 0x20 || body[afterSpace] == 0x09 { afterSpace += 1 }
                 if afterSpace < body.endIndex, body[afterSpace] == 0x0A { index = afterSpace + 1; continue }
                 if afterSpace + 1 < body.endIndex, body[afterSpace] == 0x0D, body[afterSpace + 1] == 0x0A { index = afterSpace + 2; continue }
+                // At the very end (the line end went to the multipart delimiter) it is a soft break too.
+                if afterSpace == body.endIndex { break }
                 let next = body.index(after: index)
-                if next < body.endIndex, body[next] == 0x0A { index = next + 1; continue }
-                if next + 1 < body.endIndex, body[next] == 0x0D, body[next + 1] == 0x0A { index = next + 2; continue }
                 if next + 1 < body.endIndex, let high = hex(body[next]), let low = hex(body[next + 1]) {
                     output.append(high << 4 | low)
                     index = next + 2

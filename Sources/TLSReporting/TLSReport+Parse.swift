@@ -188,7 +188,12 @@ private struct Reader {
     func freeText() throws(TLSReportError) -> String? {
         var text = try string(nonEmpty: false, max: .max)
         if text.utf8.count > TLSReport.maxFieldLength {
-            text = String(decoding: text.utf8.prefix(TLSReport.maxFieldLength), as: UTF8.self)
+            // Cut between characters, never inside one.
+            var length = 0
+            text = String(String.UnicodeScalarView(text.unicodeScalars.prefix { scalar in
+                length += String(scalar).utf8.count
+                return length <= TLSReport.maxFieldLength
+            }))
         }
         return text.nonEmpty
     }

@@ -29,7 +29,7 @@ public enum TLSReportProcessJob {
             let payload = try job.decodePayload(as: Payload.self)
             let processed: TLSReportStore.Processed?
             do {
-                processed = try await store.process(id: payload.report)
+                processed = try await store.process(id: payload.report, alerting: alerting)
             } catch let error as TLSReportError {
                 // Stored reports were validated by this parser: one that no longer parses cannot get better.
                 throw JobFailure("stored report \(payload.report) does not parse: \(error)", permanent: true)
@@ -43,27 +43,16 @@ public enum TLSReportProcessJob {
             // Reports by mail whose DKIM signature was not verified stay out of metrics and alerts (RFC 8460 §3).
             guard processed.origin.alerting else { return }
             TLSReportMetrics.counted(report)
-            // This report's own totals per domain: the day's totals before it are the totals now less these.
-            var added: [String: (successful: Int64, failed: Int64)] = [:]
-            for row in report.dailyCounts where !row.detail {
-                let before = added[row.policyDomain] ?? (0, 0)
-                added[row.policyDomain] = row.resultType == TLSReport.successResult ? (before.successful + row.sessions, before.failed)
-                                                                                   : (before.successful, before.failed + row.sessions)
-            }
-            for totals in try await store.alertingTotals(day: report.day, domains: report.policyDomains.map(\.ascii)) {
+            for totals in processed.totals {
                 TLSReportMetrics.failureRatio(domain: totals.domain).record(totals.failureRatio)
-                let own = added[totals.domain] ?? (0, 0)
-                let before = TLSReportStore.DayTotals(domain: totals.domain, successful: max(0, totals.successful - own.successful),
-                                                      failed: max(0, totals.failed - own.failed))
-                // Said once per domain and day: when a report takes the day over the threshold, not for every report after.
-                if alerting.isAlarming(totals), !alerting.isAlarming(before) {
-                    logger.warning("TLS delivery failure rate above threshold", metadata: [
-                        "policy_domain": "\(totals.domain)", "day": "\(report.day)",
-                        "failure_percent": "\(String(format: "%.2f", totals.failureRatio * 100))",
-                        "threshold_percent": "\(String(format: "%.2f", alerting.failureRatio * 100))",
-                        "failed": "\(totals.failed)", "successful": "\(totals.successful)", "after_report": "\(report.reportID)",
-                    ])
-                }
+                // Said once per domain and day: by the report whose processing first found the day over the threshold.
+                guard processed.newAlarms.contains(totals.domain) else { continue }
+                logger.warning("TLS delivery failure rate above threshold", metadata: [
+                    "policy_domain": "\(totals.domain)", "day": "\(report.day)",
+                    "failure_percent": "\(String(format: "%.2f", totals.failureRatio * 100))",
+                    "threshold_percent": "\(String(format: "%.2f", alerting.failureRatio * 100))",
+                    "failed": "\(totals.failed)", "successful": "\(totals.successful)", "after_report": "\(report.reportID)",
+                ])
             }
         }
     }

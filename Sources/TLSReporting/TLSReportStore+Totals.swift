@@ -13,8 +13,8 @@ extension TLSReportStore {
     }
 
     /// The totals of `domains` on `day` (`YYYY-MM-DD`), from reports that count for alerts.
-    public func alertingTotals(day: String, domains: [String]) async throws -> [DayTotals] {
-        try await pool.query("""
+    static func alertingTotals(day: String, domains: [String], on connection: PostgresConnection) async throws -> [DayTotals] {
+        try await connection.query("""
             SELECT policy_domain,
                    least(coalesce(sum(sessions) FILTER (WHERE result_type = \(TLSReport.successResult)), 0), \(Int64.max))::bigint AS successful,
                    least(coalesce(sum(sessions) FILTER (WHERE result_type = \(TLSReport.failureResult)), 0), \(Int64.max))::bigint AS failed
@@ -22,5 +22,15 @@ extension TLSReportStore {
             WHERE day = \(day)::date AND policy_domain = ANY(\(PostgresArray(domains))::text[]) AND alerting AND NOT detail
             GROUP BY policy_domain ORDER BY policy_domain
             """).map { DayTotals(domain: try $0.decode("policy_domain"), successful: try $0.decode("successful"), failed: try $0.decode("failed")) }
+    }
+
+    /// Of `domains`, those whose warning for `day` has not been given yet; marks them as given (in the
+    /// caller's transaction, so only one of several concurrent processors gets each).
+    static func firstAlarms(day: String, domains: [String], on connection: PostgresConnection) async throws -> Set<String> {
+        guard !domains.isEmpty else { return [] }
+        return Set(try await connection.query("""
+            INSERT INTO tlsrpt_alerts (policy_domain, day) SELECT domain, \(day)::date FROM unnest(\(PostgresArray(domains))::text[]) AS u (domain)
+            ON CONFLICT DO NOTHING RETURNING policy_domain
+            """).map { try $0.decode("policy_domain", as: String.self) })
     }
 }

@@ -52,16 +52,20 @@ public struct TLSReportStore: Sendable {
         let description: String
     }
 
-    /// A report processed: what it was and where it came from.
+    /// A report processed: what it was, where it came from, and for an alerting report the day's totals of
+    /// its domains with the ones that have just gone over the threshold (to be warned about, once).
     public struct Processed: Sendable {
         public var report: TLSReport
         public var origin: ReportOrigin
+        public var totals: [DayTotals]
+        public var newAlarms: Set<String>
     }
 
     /// Adds a stored report to the per-day aggregate and marks it processed, in one transaction: run
-    /// twice (a job taken over after its worker died), it counts once. Nil if it is processed already or
-    /// gone (pruned).
-    public func process(id: Int64) async throws -> Processed? {
+    /// twice (a job taken over after its worker died), it counts once. For an alerting report, the same
+    /// transaction reads its domains' day totals and claims the day's warning of those over the threshold
+    /// (`tlsrpt_alerts`). Nil if it is processed already or gone (pruned).
+    public func process(id: Int64, alerting: TLSReportAlerting) async throws -> Processed? {
         try await pool.transaction { connection in
             let rows = try await connection.query("""
                 SELECT report::text AS report, origin FROM tlsrpt_reports WHERE id = \(id) AND processed_at IS NULL FOR UPDATE
@@ -85,7 +89,10 @@ public struct TLSReportStore: Sendable {
                     """)
             }
             try await connection.query("UPDATE tlsrpt_reports SET processed_at = now() WHERE id = \(id)")
-            return Processed(report: report, origin: origin)
+            guard origin.alerting else { return Processed(report: report, origin: origin, totals: [], newAlarms: []) }
+            let totals = try await Self.alertingTotals(day: report.day, domains: report.policyDomains.map(\.ascii), on: connection)
+            let alarms = try await Self.firstAlarms(day: report.day, domains: totals.filter(alerting.isAlarming).map(\.domain), on: connection)
+            return Processed(report: report, origin: origin, totals: totals, newAlarms: alarms)
         }
     }
 
@@ -94,7 +101,8 @@ public struct TLSReportStore: Sendable {
         try await pool.query("""
             WITH deleted AS (
                 DELETE FROM tlsrpt_reports WHERE processed_at IS NOT NULL AND received_at < now() - make_interval(secs => \(retention.inSeconds))
-                RETURNING 1)
+                RETURNING 1),
+            alerts AS (DELETE FROM tlsrpt_alerts WHERE day < (now() - make_interval(secs => \(retention.inSeconds)))::date)
             SELECT count(*) AS count FROM deleted
             """).first?.decode("count") ?? 0
     }

@@ -16,11 +16,13 @@ public enum TLSReportRoutes {
         let group = router.group(RouterPath(path)).add(middleware: ServiceErrorMiddleware(translate: { error in
             (error as? TLSReportError).map(apiError)
         }, auditRefusal: { _, _, _ in }))
+        let busy = APIError(.serviceUnavailable, code: "busy", "too many reports at once; try again shortly", headers: [.retryAfter: "60"])
+        // Bodies arriving at once: more than the reports worked on, since they wait on the network, but bounded
+        // (each may be as large as the limit).
+        let reading = InFlight(limit: inFlight.limit * 8)
         group.post { request, _ -> JSONResponse<Answer> in
-            guard inFlight.enter() else {
-                throw APIError(.serviceUnavailable, code: "busy", "too many reports at once; try again shortly", headers: [.retryAfter: "60"])
-            }
-            defer { inFlight.leave() }
+            guard reading.enter() else { throw busy }
+            defer { reading.leave() }
             let contentType = request.headers[.contentType] ?? ""
             guard var format = TLSReportPayload.Format(mediaType: contentType) else {
                 let refusal = TLSReportError(.unsupportedMediaType, "a TLS report is application/tlsrpt+gzip or application/tlsrpt+json, not \"\(contentType.prefix(80))\"")
@@ -33,11 +35,14 @@ public enum TLSReportRoutes {
             let tooLarge = TLSReportError(.tooLarge, "the body is larger than \(limit) bytes")
             let body: ByteBuffer
             do {
-                body = try await request.collectBody(limit: limit, tooLarge: apiError(tooLarge))
+                body = try await withDeadline(bodyDeadline) { try await request.collectBody(limit: limit, tooLarge: apiError(tooLarge)) }
             } catch let error as APIError where error.status == .contentTooLarge {
                 intake.refused(tooLarge, origin: .https)
                 throw error
             }
+            // Only a whole body takes one of the slots where reports are parsed and stored: a slow sender holds none.
+            guard inFlight.enter() else { throw busy }
+            defer { inFlight.leave() }
             let received = try await intake.receive(TLSReportPayload(format: format, bytes: Array(body.readableBytesView)), origin: .https)
             switch received.stored {
             case .stored(let id):
@@ -45,6 +50,25 @@ public enum TLSReportRoutes {
             case .duplicate(let id, _):
                 return JSONResponse(.ok, Answer(status: "duplicate", reportID: received.report.reportID, id: id))
             }
+        }
+    }
+
+    /// How long a report's body may take to arrive.
+    static let bodyDeadline = Duration.seconds(30)
+
+    /// `body`'s result, or 408 when it takes longer than `limit`.
+    static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw APIError(.requestTimeout, code: "request_timeout", "the body did not arrive within \(limit.components.seconds) s")
+            }
+            return value
         }
     }
 

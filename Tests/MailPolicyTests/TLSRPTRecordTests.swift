@@ -11,13 +11,16 @@ struct TLSRPTRecordTests {
         let both = try TLSRPTRecord.parse("v=TLSRPTv1 ; rua=mailto:tlsrpt@example.net , https://reports.example.net:8443/v1/tlsrpt ; ext_1=x;")
         #expect(both.destinations == [.mail("tlsrpt@example.net"), .https("https://reports.example.net:8443/v1/tlsrpt")])
         #expect(both.extensions == ["ext_1": "x"])
+        // RFC 6068 mailto: headers after "?", several addresses joined by an encoded comma.
+        #expect(try TLSRPTRecord.parse("v=TLSRPTv1; rua=mailto:tlsrpt@example.net?subject=report").destinations == [.mail("tlsrpt@example.net")])
+        #expect(try TLSRPTRecord.parse("v=TLSRPTv1; rua=mailto:a@example.net%2Cb@example.net").destinations == [.mail("a@example.net")])
     }
 
     @Test("Refused: no rua, two rua, another scheme, a bare address, a space inside a URI, not v=TLSRPTv1 first",
           arguments: ["v=TLSRPTv1;", "v=TLSRPTv1; rua=mailto:a@example.com; rua=mailto:b@example.com", "v=TLSRPTv1; rua=http://example.com/r",
                       "v=TLSRPTv1; rua=postmaster@example.com", "v=TLSRPTv1; rua=mailto:a@example.com,", "v=TLSRPTv1; rua=https://exa mple.com/",
                       "rua=mailto:a@example.com; v=TLSRPTv1", "v=TLSRPTv2; rua=mailto:a@example.com", "v=TLSRPTv1; rua=mailto:not-an-address",
-                      "v=TLSRPTv1; rua=https:///path"])
+                      "v=TLSRPTv1; rua=https:///path", "v=TLSRPTv1; rua=https://example.com:abc/r"])
     func refused(_ text: String) {
         #expect(throws: MTASTSError.self, "\(text)") { try TLSRPTRecord.parse(text) }
     }

@@ -75,6 +75,10 @@ struct TLSReportMailTests {
         #expect(try TLSReportMail(parsing: Array(base64Mail.utf8), limits: limits).payload.json(limits: limits) == ReportFixtures.rfcExample())
         let qp = "From: r@example.org\nContent-Type: application/tlsrpt+json\nContent-Transfer-Encoding: quoted-printable\n\n{\"a\"=  \n: 1}"
         #expect(try TLSReportMail(parsing: Array(qp.utf8), limits: limits).payload.bytes == Array("{\"a\": 1}".utf8))
+        // A soft break as the part's last line: its line end belongs to the delimiter that follows.
+        let qpLast = "From: r@example.org\nContent-Type: multipart/report; boundary=b\n\n--b\nContent-Type: application/tlsrpt+json\n"
+            + "Content-Transfer-Encoding: quoted-printable\n\n{\"a\": 1}=\n--b--\n"
+        #expect(try TLSReportMail(parsing: Array(qpLast.utf8), limits: limits).payload.bytes == Array("{\"a\": 1}".utf8))
     }
 
     @Test("Parts are counted over the whole message: many small multiparts nested are refused")

@@ -107,7 +107,7 @@ struct TLSReportStoreTests {
             #expect(try await setup.db.count("SELECT count(*) FROM tlsrpt_reports WHERE processed_at IS NULL") == 0)
             // A job run again (its worker was killed after committing) finds the report processed and adds nothing.
             let id: Int64 = try await setup.db.pool.query("SELECT id FROM tlsrpt_reports WHERE report_id = 'a'").first!.decode("id")
-            #expect(try await TLSReportStore(pool: setup.transport).process(id: id) == nil)
+            #expect(try await TLSReportStore(pool: setup.transport).process(id: id, alerting: TLSReportAlerting(failureRatio: 0.05, minimumSessions: 100)) == nil)
             #expect(try await setup.db.count("SELECT sum(sessions)::int AS count FROM tlsrpt_daily") == 1260)
         }
     }

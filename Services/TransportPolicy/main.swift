@@ -86,7 +86,7 @@ let usage = TransportUsageRecorder(cache: cache, pool: pool, logger: logger)
 
 // /healthz (PostgreSQL answering), /metrics, our own MTA-STS policy and the TLS report intake (the last two over HTTPS too).
 let intake = TLSReportIntake(pool: pool, limits: reportLimits, logger: logger)
-let reportsInFlight = TLSReportRoutes.InFlight(limit: TLSReportSettings.maxConcurrent.read(configuration))
+let reportsInFlight = TLSReportRoutes.InFlight(reports: TLSReportSettings.maxConcurrent.read(configuration))
 let publicRoutes: (Router<ServiceRequestContext>) -> Void = { router in
     if let ownPolicy { OwnPolicyRoutes.add(to: router, policy: ownPolicy, domains: ownDomains) }
     if !reportPath.isEmpty { TLSReportRoutes.add(to: router, path: reportPath, intake: intake, limits: reportLimits, inFlight: reportsInFlight) }

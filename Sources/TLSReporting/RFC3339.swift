@@ -1,7 +1,7 @@
 import Foundation
 
 /// RFC 3339 §5.6 `date-time` (`2016-04-01T00:00:00Z`, fractions and offsets allowed; `t`, `z` and a
-/// space for `T` as §5.6's note permits), read without a formatter: strict, allocation-free and Sendable.
+/// space for `T` as §5.6's note permits), read without a formatter: strict, and Sendable.
 enum RFC3339 {
     static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)

@@ -39,15 +39,9 @@ public struct TLSReportIntake: Sendable {
         do {
             let report = try TLSReport.parse(json: try payload.json(limits: limits))
             let stored = try await store.store(report, origin: origin, envelope: envelope)
-            switch stored {
-            case .stored(let id):
-                TLSReportMetrics.received(origin: origin, outcome: "stored")
-                logger.info("TLS report stored", metadata: ["report_id": "\(report.reportID)", "organization": "\(report.organizationName)",
-                                                           "origin": "\(origin.rawValue)", "id": "\(id)"])
-            case .duplicate(let id, _):
-                TLSReportMetrics.received(origin: origin, outcome: "duplicate")
-                logger.info("TLS report already stored", metadata: ["report_id": "\(report.reportID)", "id": "\(id)", "origin": "\(origin.rawValue)"])
-            }
+            TLSReportMetrics.received(origin: origin, outcome: stored.outcome)
+            logger.info("TLS report \(stored.outcome)", metadata: ["report_id": "\(report.reportID)", "organization": "\(report.organizationName)",
+                                                                  "origin": "\(origin.rawValue)", "id": "\(stored.id)"])
             return Received(report: report, stored: stored)
         } catch let error as TLSReportError {
             refused(error, origin: origin)

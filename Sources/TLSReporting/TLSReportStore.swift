@@ -13,8 +13,23 @@ public struct TLSReportStore: Sendable {
     /// What storing did.
     public enum Stored: Sendable, Equatable {
         case stored(id: Int64)
-        /// A report with this report-id from this organisation is stored already (since `receivedAt`); nothing changed.
-        case duplicate(id: Int64, receivedAt: Date)
+        /// A report with this report-id from this organisation is stored already; nothing changed.
+        case duplicate(id: Int64)
+
+        /// The stored row's id, new or not.
+        public var id: Int64 {
+            switch self {
+            case .stored(let id), .duplicate(let id): id
+            }
+        }
+
+        /// `stored` or `duplicate`: the word answers, metrics and logs use.
+        public var outcome: String {
+            switch self {
+            case .stored: "stored"
+            case .duplicate: "duplicate"
+            }
+        }
     }
 
     /// Stores a report and queues its processing, in one transaction. A report about a domain that is not
@@ -37,9 +52,9 @@ public struct TLSReportStore: Sendable {
                 RETURNING id
                 """)
             guard let row = inserted.first else {
-                let existing = try await connection.query("SELECT id, received_at FROM tlsrpt_reports WHERE organization = \(report.organizationName) AND report_id = \(report.reportID)")
+                let existing = try await connection.query("SELECT id FROM tlsrpt_reports WHERE organization = \(report.organizationName) AND report_id = \(report.reportID)")
                 guard let row = existing.first else { throw Inconsistent(description: "report \(report.reportID) conflicted but is not stored") }
-                return .duplicate(id: try row.decode("id"), receivedAt: try row.decode("received_at"))
+                return .duplicate(id: try row.decode("id"))
             }
             let id: Int64 = try row.decode("id")
             try await JobQueue.enqueue(TLSReportProcessJob.make(report: id), on: connection)

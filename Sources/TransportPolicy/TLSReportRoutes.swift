@@ -17,12 +17,9 @@ public enum TLSReportRoutes {
             (error as? TLSReportError).map(apiError)
         }, auditRefusal: { _, _, _ in }))
         let busy = APIError(.serviceUnavailable, code: "busy", "too many reports at once; try again shortly", headers: [.retryAfter: "60"])
-        // Bodies arriving at once: more than the reports worked on, since they wait on the network, but bounded
-        // (each may be as large as the limit).
-        let reading = InFlight(limit: inFlight.limit * 8)
         group.post { request, _ -> JSONResponse<Answer> in
-            guard reading.enter() else { throw busy }
-            defer { reading.leave() }
+            guard inFlight.bodies.enter() else { throw busy }
+            defer { inFlight.bodies.leave() }
             let contentType = request.headers[.contentType] ?? ""
             guard var format = TLSReportPayload.Format(mediaType: contentType) else {
                 let refusal = TLSReportError(.unsupportedMediaType, "a TLS report is application/tlsrpt+gzip or application/tlsrpt+json, not \"\(contentType.prefix(80))\"")
@@ -41,15 +38,12 @@ public enum TLSReportRoutes {
                 throw error
             }
             // Only a whole body takes one of the slots where reports are parsed and stored: a slow sender holds none.
-            guard inFlight.enter() else { throw busy }
-            defer { inFlight.leave() }
+            guard inFlight.reports.enter() else { throw busy }
+            defer { inFlight.reports.leave() }
             let received = try await intake.receive(TLSReportPayload(format: format, bytes: Array(body.readableBytesView)), origin: .https)
-            switch received.stored {
-            case .stored(let id):
-                return JSONResponse(.created, Answer(status: "stored", reportID: received.report.reportID, id: id))
-            case .duplicate(let id, _):
-                return JSONResponse(.ok, Answer(status: "duplicate", reportID: received.report.reportID, id: id))
-            }
+            let answer = Answer(status: received.stored.outcome, reportID: received.report.reportID, id: received.stored.id)
+            if case .stored = received.stored { return JSONResponse(.created, answer) }
+            return JSONResponse(.ok, answer)
         }
     }
 
@@ -94,12 +88,25 @@ public enum TLSReportRoutes {
 }
 
 extension TLSReportRoutes {
-    /// How many reports are being read and stored at once, at most `limit`.
-    public final class InFlight: Sendable {
+    /// What the intake does at once, shared by both listeners: reports parsed and stored (at most
+    /// `tlsrpt.maxConcurrent`), and bodies arriving (eight times as many: they wait on the network, but each
+    /// may be as large as the limit).
+    public struct InFlight: Sendable {
+        let reports: Gate
+        let bodies: Gate
+
+        public init(reports limit: Int) {
+            reports = Gate(limit: limit)
+            bodies = Gate(limit: limit * 8)
+        }
+    }
+
+    /// At most `limit` at once.
+    final class Gate: Sendable {
         private let count = Mutex(0)
         let limit: Int
 
-        public init(limit: Int) {
+        init(limit: Int) {
             self.limit = limit
         }
 

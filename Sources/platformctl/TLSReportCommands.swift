@@ -53,10 +53,7 @@ struct TLSReportCommands: AsyncParsableCommand {
                         case .mail: try await intake.receive(mail: input)
                         case .json, .gzip: try await intake.receive(TLSReportPayload(format: format == .json ? .json : .gzip, bytes: input), origin: origin)
                         }
-                        let answer: Answer = switch received.stored {
-                        case .stored(let id): Answer(status: "stored", reportID: received.report.reportID, id: id, origin: origin.rawValue)
-                        case .duplicate(let id, _): Answer(status: "duplicate", reportID: received.report.reportID, id: id, origin: origin.rawValue)
-                        }
+                        let answer = Answer(status: received.stored.outcome, reportID: received.report.reportID, id: received.stored.id, origin: origin.rawValue)
                         if global.json { return try Output.json(answer) }
                         print(answer.status == "stored" ? "stored report \(answer.reportID) (\(answer.origin))"
                                                         : "report \(answer.reportID) is stored already: nothing changed")

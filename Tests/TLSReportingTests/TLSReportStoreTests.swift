@@ -51,7 +51,7 @@ struct TLSReportStoreTests {
             guard case .stored(let id) = first.stored else { Issue.record("not stored: \(first.stored)"); return }
             #expect(try await setup.db.count("SELECT count(*) FROM jobs WHERE kind = 'tlsrpt.process' AND payload->>'report' = '\(id)'") == 1)
             let again = try await setup.receive(ReportFixtures.report(id: "r1", domain: "mail.example", successful: 5))
-            #expect(again.stored == .duplicate(id: id, receivedAt: try await setup.db.pool.query("SELECT received_at FROM tlsrpt_reports").first!.decode("received_at")))
+            #expect(again.stored == .duplicate(id: id))
             // The same report-id from another organisation is another report (tlsrpt-reporter's ids repeat across installations).
             let other = try await setup.receive(ReportFixtures.report(id: "r1", organization: "Someone Else", domain: "mail.example"))
             guard case .stored = other.stored else { Issue.record("not stored: \(other.stored)"); return }

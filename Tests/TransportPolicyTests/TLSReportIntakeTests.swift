@@ -56,14 +56,7 @@ struct TLSReportIntakeTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-tlsrpt-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let config = try TransportServiceTests.configuration(world.world, extra: """
-              socketmap:
-                port: 0
-              http:
-                port: 0
-              https:
-                port: 0
-                certificates: \(certbot.root.path)
+        let config = try TransportServiceTests.configuration(world.world, extra: TransportServiceTests.listeners(certificates: certbot.root) + """
             tlsrpt:
               maxCompressedSize: 65536
               maxReportSize: 1048576

@@ -28,6 +28,13 @@ struct TransportServiceTests {
         return file
     }
 
+    /// The daemon's listeners on free ports (logged at start), with an HTTPS listener on `certificates`.
+    static func listeners(certificates: URL? = nil) -> String {
+        var yaml = "  socketmap:\n    port: 0\n  http:\n    port: 0\n"
+        if let certificates { yaml += "  https:\n    port: 0\n    certificates: \(certificates.path)\n" }
+        return yaml
+    }
+
     @Test("platformctl transport check prints the DNS, DNSSEC, policy and TLSA state and each profile's answer")
     func check() async throws {
         let world = try await TransportWorld.make()
@@ -56,11 +63,7 @@ struct TransportServiceTests {
     func executable() async throws {
         let world = try await TransportWorld.make()
         defer { world.close() }
-        let config = try Self.configuration(world.world, extra: """
-              socketmap:
-                port: 0
-              http:
-                port: 0
+        let config = try Self.configuration(world.world, extra: Self.listeners() + """
               ownPolicy:
                 domains: [mail.example]
                 mx: [mx1.mail.example, "*.mx.mail.example"]
@@ -105,14 +108,7 @@ struct TransportServiceTests {
         let certbot = try CertbotDirectory.make()
         defer { certbot.close() }
         let first = try await certbot.issue("mail.example", for: ["mta-sts.mail.example"])
-        let config = try Self.configuration(world.world, extra: """
-              socketmap:
-                port: 0
-              http:
-                port: 0
-              https:
-                port: 0
-                certificates: \(certbot.root.path)
+        let config = try Self.configuration(world.world, extra: Self.listeners(certificates: certbot.root) + """
               ownPolicy:
                 domains: [mail.example]
                 mx: [mx1.mail.example]

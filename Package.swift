@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "MailPolicy", targets: ["MailPolicy"]),
         .library(name: "TransportPolicy", targets: ["TransportPolicy"]),
         .library(name: "TLSReporting", targets: ["TLSReporting"]),
+        .library(name: "DomainDoctor", targets: ["DomainDoctor"]),
         .library(name: "TLSCertificates", targets: ["TLSCertificates"]),
         .library(name: "HTTPService", targets: ["HTTPService"]),
         .library(name: "AliasAPI", targets: ["AliasAPI"]),
@@ -75,6 +76,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // platformctl doctor and dns records: our own domains' CAA, DNSSEC, MTA-STS, DANE, TLSRPT, DMARC and WKD.
+        .target(
+            name: "DomainDoctor",
+            dependencies: [
+                "Core", "DNS", "HTTPFetch", "MailPolicy",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DNS",
             dependencies: [
@@ -87,7 +97,7 @@ let package = Package(
         .target(
             name: "HTTPFetch",
             dependencies: [
-                "Core", "DNS", "CCurl", "CPalisadeShims",
+                "Core", "DNS", "CCurl", "CPalisadeShims", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -278,7 +288,7 @@ let package = Package(
         .executableTarget(
             name: "platformctl",
             dependencies: [
-                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery", "WKDPublishing", "VKSSync", "MailPolicy", "TransportPolicy", "TLSReporting",
+                "Core", "DNS", "HTTPFetch", "Aliases", "Keystore", "KeyDiscovery", "WKDPublishing", "VKSSync", "MailPolicy", "TransportPolicy", "TLSReporting", "DomainDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -10,3 +10,6 @@
 
 /* EVP_PKEY_PUBLIC_KEY is a compound macro Swift cannot import. */
 static const int PALISADE_EVP_PKEY_PUBLIC_KEY = EVP_PKEY_PUBLIC_KEY;
+
+/* XN_FLAG_RFC2253 is a compound macro too. */
+static const unsigned long PALISADE_XN_FLAG_RFC2253 = XN_FLAG_RFC2253;

@@ -33,6 +33,10 @@ CURLcode palisade_curl_getinfo_double(CURL *handle, CURLINFO info, double *value
     return curl_easy_getinfo(handle, info, value);
 }
 
+CURLcode palisade_curl_getinfo_certinfo(CURL *handle, struct curl_certinfo **value) {
+    return curl_easy_getinfo(handle, CURLINFO_CERTINFO, value);
+}
+
 CURLMcode palisade_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
 }

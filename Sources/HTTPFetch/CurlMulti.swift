@@ -18,6 +18,10 @@ struct CurlTransferSpec: Sendable {
     let connectTimeout: Duration
     let timeout: Duration
     let maxBodySize: Int
+    /// An SMTP STARTTLS probe instead of an HTTPS request: `url` is `smtp://host:port/helo-name`; curl
+    /// says EHLO, requires STARTTLS, completes the handshake without judging the certificate (the caller
+    /// matches it, e.g. against TLSA records), sends NOOP and QUIT, and keeps the presented chain.
+    var smtpProbe = false
 }
 
 /// What one transfer did, copied out of curl.
@@ -34,6 +38,8 @@ struct CurlOutcome: Sendable {
     let verifyResult: Int
     let redirectURL: String?
     let bodyTooLarge: Bool
+    /// The chain the server presented, leaf first, PEM (CURLINFO_CERTINFO; SMTP probes only).
+    var certificates: [String] = []
 }
 
 /// The thin wrapper over one libcurl multi handle and the thread that drives it: the only place in
@@ -188,14 +194,26 @@ final class CurlTransfer: @unchecked Sendable {
         func long(_ option: CURLoption, _ value: Int) { _ = palisade_curl_setopt_long(easy, option, value) }
         func string(_ option: CURLoption, _ value: String?) { _ = palisade_curl_setopt_string(easy, option, value) }
         string(CURLOPT_URL, spec.url)
-        string(CURLOPT_PROTOCOLS_STR, "https")
         string(CURLOPT_PROXY, "")
         long(CURLOPT_NOSIGNAL, 1)
         long(CURLOPT_FOLLOWLOCATION, 0)
-        long(CURLOPT_SSL_VERIFYPEER, 1)
-        long(CURLOPT_SSL_VERIFYHOST, 2)
-        long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-        long(CURLOPT_PIPEWAIT, 1)
+        if spec.smtpProbe {
+            string(CURLOPT_PROTOCOLS_STR, "smtp")
+            long(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+            // The certificate is judged by the caller (DANE does not use the WebPKI), so it is only collected.
+            long(CURLOPT_SSL_VERIFYPEER, 0)
+            long(CURLOPT_SSL_VERIFYHOST, 0)
+            long(CURLOPT_CERTINFO, 1)
+            string(CURLOPT_CUSTOMREQUEST, "NOOP")
+            long(CURLOPT_FRESH_CONNECT, 1)
+            long(CURLOPT_FORBID_REUSE, 1)
+        } else {
+            string(CURLOPT_PROTOCOLS_STR, "https")
+            long(CURLOPT_SSL_VERIFYPEER, 1)
+            long(CURLOPT_SSL_VERIFYHOST, 2)
+            long(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+            long(CURLOPT_PIPEWAIT, 1)
+        }
         long(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(spec.connectTimeout))
         long(CURLOPT_TIMEOUT_MS, Self.milliseconds(spec.timeout))
         long(CURLOPT_MAXFILESIZE, spec.maxBodySize)
@@ -268,8 +286,27 @@ final class CurlTransfer: @unchecked Sendable {
         return CurlOutcome(
             code: code, message: message.isEmpty ? String(cString: curl_easy_strerror(code)) : message,
             status: status, headers: headers, body: body, primaryIP: ip.map { String(cString: $0) } ?? "",
-            httpVersion: version, verifyResult: verify, redirectURL: redirect.map { String(cString: $0) }, bodyTooLarge: tooLarge
+            httpVersion: version, verifyResult: verify, redirectURL: redirect.map { String(cString: $0) }, bodyTooLarge: tooLarge,
+            certificates: certificateChain()
         )
+    }
+
+    /// The PEM of each certificate in CURLINFO_CERTINFO: the `Cert:` entry of each one's list.
+    private func certificateChain() -> [String] {
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard palisade_curl_getinfo_certinfo(easy, &info) == CURLE_OK, let info, let lists = info.pointee.certinfo else { return [] }
+        var chain: [String] = []
+        for index in 0..<Int(max(0, min(info.pointee.num_of_certs, 16))) {
+            var entry = lists[index]
+            while let node = entry {
+                if let data = node.pointee.data, strncmp(data, "Cert:", 5) == 0 {
+                    chain.append(String(cString: data + 5))
+                    break
+                }
+                entry = node.pointee.next
+            }
+        }
+        return chain
     }
 
     /// Frees the handle and reports; runs once.

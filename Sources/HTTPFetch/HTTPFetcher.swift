@@ -136,7 +136,7 @@ public final class HTTPFetcher: Sendable {
         return (found.all, found.security)
     }
 
-    private func perform(_ spec: CurlTransferSpec) async throws -> CurlOutcome {
+    func perform(_ spec: CurlTransferSpec) async throws -> CurlOutcome {
         let transfer = Mutex<CurlTransfer?>(nil)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CurlOutcome, any Error>) in

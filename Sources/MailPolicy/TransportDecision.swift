@@ -132,13 +132,6 @@ public enum TransportDecision {
     }
 }
 
-extension MTASTSPolicy {
-    /// The policy as `key: value` lines (for Postfix's `policy_string` attributes).
-    public var lines: [String] {
-        ["version: STSv1", "mode: \(mode.rawValue)"] + mx.map { "mx: \($0)" } + ["max_age: \(maxAge)"]
-    }
-}
-
 extension Date {
     /// For reasons: `Date.ISO8601FormatStyle` is a value (no formatter object made per call).
     var iso8601: String { formatted(.iso8601) }

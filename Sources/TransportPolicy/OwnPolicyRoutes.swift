@@ -11,7 +11,7 @@ import NIOCore
 public enum OwnPolicyRoutes {
     public static func add(to router: Router<ServiceRequestContext>, policy: MTASTSPolicy, domains: [DomainName]) {
         let hosts = Set(domains.map { "mta-sts." + $0.ascii })
-        let body = ByteBuffer(string: policy.lines.joined(separator: "\r\n") + "\r\n")
+        let body = ByteBuffer(string: policy.servedText)
         router.get("/.well-known/mta-sts.txt") { request, _ -> Response in
             // The Host header without a port, lower case.
             let host = (request.head.authority ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""

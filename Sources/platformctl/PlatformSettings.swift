@@ -1,4 +1,5 @@
 import Core
+import DomainDoctor
 import DNS
 import HTTPFetch
 import Aliases
@@ -10,8 +11,8 @@ import VKSSync
 
 /// Every setting the shared libraries read, so `platformctl config check` validates the whole file's
 /// library sections and `--keys` documents them. The services' own sections are left to the services,
-/// except `aliases`, `keystore`, `vks`, `transport` and `tlsrpt`, whose rules platformctl's alias, key, vks, transport and tlsrpt commands apply too.
+/// except `aliases`, `keystore`, `vks`, `transport`, `tlsrpt` and `doctor`, whose rules platformctl's alias, key, vks, transport, tlsrpt, doctor and dns commands apply too.
 enum PlatformSettings {
-    static let all: [any AnyConfigSetting] = CoreSettings.all + DNSSettings.all + HTTPFetchSettings.all + KeyDiscoverySettings.all + AliasSettings.all + KeystoreSettings.all + VKSSyncSettings.all + TransportSettings.all + TLSReportSettings.all
-    static let schema = CoreSettings.schema(adding: DNSSettings.all + HTTPFetchSettings.all + KeyDiscoverySettings.all + AliasSettings.all + KeystoreSettings.all + VKSSyncSettings.all + TransportSettings.all + TLSReportSettings.all)
+    static let all: [any AnyConfigSetting] = CoreSettings.all + DNSSettings.all + HTTPFetchSettings.all + KeyDiscoverySettings.all + AliasSettings.all + KeystoreSettings.all + VKSSyncSettings.all + TransportSettings.all + TLSReportSettings.all + DoctorSettings.all
+    static let schema = CoreSettings.schema(adding: DNSSettings.all + HTTPFetchSettings.all + KeyDiscoverySettings.all + AliasSettings.all + KeystoreSettings.all + VKSSyncSettings.all + TransportSettings.all + TLSReportSettings.all + DoctorSettings.all)
 }

@@ -15,7 +15,7 @@ struct Platformctl: AsyncParsableCommand {
             Shell completion: platformctl --generate-completion-script bash|zsh|fish.
             """,
         version: PalisadeVersion.current,
-        subcommands: [Database.self, Jobs.self, Accounts.self, Domains.self, AliasCommands.self, KeyCommands.self, WKDCommands.self, VKSCommands.self, TransportCommands.self, TLSReportCommands.self, Config.self, Version.self]
+        subcommands: [Database.self, Jobs.self, Accounts.self, Domains.self, AliasCommands.self, KeyCommands.self, WKDCommands.self, VKSCommands.self, TransportCommands.self, TLSReportCommands.self, DoctorCommand.self, DNSCommands.self, Config.self, Version.self]
     )
 }
 

@@ -25,6 +25,8 @@ CURLcode palisade_curl_setopt_opensocket_function(CURL *handle, curl_opensocket_
 CURLcode palisade_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 /* curl_easy_getinfo for values returned as a C string owned by the handle. */
 CURLcode palisade_curl_getinfo_string(CURL *handle, CURLINFO info, const char **value);
+/* curl_easy_getinfo for CURLINFO_CERTINFO (the list is owned by the handle). */
+CURLcode palisade_curl_getinfo_certinfo(CURL *handle, struct curl_certinfo **value);
 /* curl_easy_getinfo for values returned as a double. */
 CURLcode palisade_curl_getinfo_double(CURL *handle, CURLINFO info, double *value);
 

@@ -38,7 +38,7 @@ public enum CoreSettings {
     ] + JobSettings.all
 
     /// Sections of the shared file that belong to the services; each service checks its own.
-    public static let serviceSections: Set<String> = ["keystore", "wkd", "vks", "aliases", "transport", "tlsrpt"]
+    public static let serviceSections: Set<String> = ["keystore", "wkd", "vks", "aliases", "transport", "tlsrpt", "doctor"]
 
     /// Sections of the shared libraries that not every program reads (`DNSSettings`, `HTTPFetchSettings`, `KeyDiscoverySettings`).
     public static let librarySections: Set<String> = ["dns", "http", "discovery"]

@@ -1,5 +1,5 @@
 /// RFC 3492 Punycode, the encoding inside IDNA A-labels (`xn--…`).
-enum Punycode {
+public enum Punycode {
     private static let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700, initialBias = 72, initialN = 128
 
     private static func adapt(_ delta: Int, _ numPoints: Int, _ firstTime: Bool) -> Int {
@@ -26,7 +26,7 @@ enum Punycode {
         }
     }
 
-    static func encode(_ input: String) -> String? {
+    public static func encode(_ input: String) -> String? {
         let scalars = input.unicodeScalars.map { Int($0.value) }
         var output = String(input.unicodeScalars.filter(\.isASCII).map(Character.init))
         let basicCount = output.count
@@ -63,7 +63,7 @@ enum Punycode {
         return output
     }
 
-    static func decode(_ input: String) -> String? {
+    public static func decode(_ input: String) -> String? {
         let bytes = Array(input.utf8)
         guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
         var output: [Int] = []

@@ -509,6 +509,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DomainDoctorTests",
+            dependencies: [
+                "DomainDoctor", "MailPolicy", "Core", "DNS", "HTTPFetch", "CoreTestSupport", "platformctl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DNSTests",
             dependencies: ["DNS", "Core", "CoreTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings

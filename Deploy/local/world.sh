@@ -22,6 +22,12 @@
 # WKD hosts serving what the tests write under DIR/https/wkd/<host>/ (advanced only, direct only, both,
 # neither, one answering 503), and keys.secure.palisade.example proxying to the tests' VKS server on
 # PALISADE_TEST_VKS_BACKEND_PORT.
+# platformctl doctor: doctor-good.secure.palisade.example publishes everything right (CAA, MTA-STS whose id is the
+# doctor tests' policy's, TLSA for the key its MX presents and for the next key, TLSRPT, DMARC, WKD over both
+# methods), doctor-bad.secure.palisade.example everything wrong (TLSA of the next key only, a stranger CA, a stale
+# id, a broken rua, a broken DMARC record, no WKD); palisade.example has a DMARC p=none that insecure.palisade.example
+# inherits. Their MX hosts resolve to a real Postfix (its own instance, STARTTLS with the world CA's certificate for
+# both MX names) on 127.0.0.1:PALISADE_TEST_SMTP_PORT.
 # Everything listens on 127.0.0.1 on free ports picked at start.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -33,6 +39,13 @@ done
 command=${1:?usage: world.sh start|stop|destroy DIR}
 dir=${2:?usage: world.sh start|stop|destroy DIR}
 here=$(cd "$(dirname "$0")" && pwd)/world
+
+# The doctor tests' MTA-STS policy (transport.ownPolicy: mode enforce, this MX, max_age 7 days), CRLF lines
+# as palisade-transport serves it; its _mta-sts id is the first 20 hex digits of its SHA-256.
+doctor_policy() { printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.doctor-good.secure.palisade.example\r\nmax_age: 604800\r\n'; }
+
+# spki_sha256 CERT.pem: the TLSA 3 1 1 data of the certificate's key.
+spki_sha256() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1 | tr a-f A-F; }
 
 need() {
     for tool in "$@"; do
@@ -57,13 +70,13 @@ stop() {
     [ -d "$dir" ] || return 0
     # The gpg-agent of the keys the tests made in DIR/gnupg.
     if [ -d "$dir/gnupg" ]; then gpgconf --homedir "$dir/gnupg" --kill all >/dev/null 2>&1 || true; fi
-    for pidfile in "$dir/dns/nsd.pid" "$dir/dns/unbound.pid" "$dir/https/nginx.pid"; do
+    for pidfile in "$dir/dns/nsd.pid" "$dir/dns/unbound.pid" "$dir/https/nginx.pid" "$dir/smtp/queue/pid/master.pid"; do
         if [ -s "$pidfile" ]; then
             local pid
-            pid=$(cat "$pidfile")
+            pid=$(tr -d ' ' < "$pidfile")
             # Only ours: a stale pidfile (after a reboot) may name an unrelated process.
             case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
-                nsd*|unbound*|nginx*) kill "$pid" 2>/dev/null || true ;;
+                nsd*|unbound*|nginx*|master*) kill "$pid" 2>/dev/null || true ;;
                 *) rm -f "$pidfile"; continue ;;
             esac
             # Wait for it to go, so the ports are free when we return.
@@ -79,6 +92,33 @@ sign_dns() {
     cp "$here"/*.zone "$dns/"
     # Distinct names for the uncached look-up benchmark (a wildcard could be answered from cache, RFC 8198).
     for i in $(seq 1 5000); do echo "b$i.bench TXT \"benchmark $i\""; done >> "$dns/secure.palisade.example.zone"
+    local mx_key next_key policy_id
+    mx_key=$(spki_sha256 "$dir/https/mx.pem")
+    next_key=$(spki_sha256 "$dir/https/mx-next.pem")
+    policy_id=$(doctor_policy | sha256sum | cut -c1-20)
+    cat >> "$dns/secure.palisade.example.zone" <<EOF
+doctor-good              A     127.0.0.1
+doctor-good              MX    10 mx.doctor-good
+doctor-good              CAA   0 issue "ca.palisade.example"
+doctor-good              CAA   0 iodef "mailto:security@palisade.example"
+mx.doctor-good           A     127.0.0.1
+_25._tcp.mx.doctor-good  TLSA  3 1 1 $mx_key
+_25._tcp.mx.doctor-good  TLSA  3 1 1 $next_key
+_mta-sts.doctor-good     TXT   "v=STSv1; id=$policy_id"
+mta-sts.doctor-good      A     127.0.0.1
+_smtp._tls.doctor-good   TXT   "v=TLSRPTv1; rua=https://mta-sts.doctor-good.secure.palisade.example:$https_port/v1/tlsrpt,mailto:tlsrpt@doctor-good.secure.palisade.example"
+_dmarc.doctor-good       TXT   "v=DMARC1; p=reject; rua=mailto:dmarc@doctor-good.secure.palisade.example"
+openpgpkey.doctor-good   A     127.0.0.1
+doctor-bad               MX    10 mx.doctor-bad
+mx.doctor-bad            A     127.0.0.1
+_25._tcp.mx.doctor-bad   TLSA  3 1 1 $next_key
+doctor-bad               CAA   0 issue "other-ca.example"
+_mta-sts.doctor-bad      TXT   "v=STSv1; id=stale1"
+mta-sts.doctor-bad       A     127.0.0.1
+_smtp._tls.doctor-bad    TXT   "v=TLSRPTv1; rua=ftp://reports.doctor-bad.secure.palisade.example"
+_dmarc.doctor-bad        TXT   "v=DMARC1; p=bogus"
+EOF
+    echo '_dmarc   TXT   "v=DMARC1; p=none"' >> "$dns/palisade.example.zone"
     cd "$dns"
     # ldns-keygen prints the key's base name; the KSK gets a .ds file, used as the parent's DS.
     keys() { local ksk zsk; ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$1"); zsk=$(ldns-keygen -a ECDSAP256SHA256 "$1"); echo "$ksk $zsk"; }
@@ -163,10 +203,15 @@ EOF
         openssl ca -batch -notext -config ca/ca.cnf -cert ca.pem -keyfile ca.key -in "$name.csr" -out "$name.pem" "$@" 2>/dev/null
     }
     issue www www.secure.palisade.example -days $days
+    # The doctor tests' MX (both MX names on one Postfix) and the key it is to use next.
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout mx.key -out mx.csr -subj "/CN=mx.doctor-good.secure.palisade.example" \
+        -addext "subjectAltName=DNS:mx.doctor-good.secure.palisade.example,DNS:mx.doctor-bad.secure.palisade.example" -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+    openssl ca -batch -notext -config ca/ca.cnf -cert ca.pem -keyfile ca.key -in mx.csr -out mx.pem -days $days 2>/dev/null
+    issue mx-next mx.doctor-good.secure.palisade.example -days $days
     issue other other.secure.palisade.example -days $days
     # One certificate for every key-discovery host (WKD hosts and the VKS).
     local names="" name
-    for name in openpgpkey.wkd-advanced wkd-direct openpgpkey.wkd-both wkd-both wkd-none openpgpkey.wkd-broken keys; do
+    for name in openpgpkey.wkd-advanced wkd-direct openpgpkey.wkd-both wkd-both wkd-none openpgpkey.wkd-broken keys openpgpkey.doctor-good doctor-good; do
         names+="${names:+,}DNS:$name.secure.palisade.example"
     done
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout discovery.key -out discovery.csr \
@@ -197,6 +242,14 @@ EOF
     policy mta-sts.sts-dane.$s enforce mx.sts-dane.$s
     policy mta-sts.insecure.palisade.example enforce mx.insecure.palisade.example
     MAX_AGE=0 policy mta-sts.sts-maxage0.$s enforce mx.sts-maxage0.$s
+    for name in doctor-good doctor-bad; do
+        mkdir -p "mta-sts/mta-sts.$name.$s/.well-known"
+        doctor_policy > "mta-sts/mta-sts.$name.$s/.well-known/mta-sts.txt"
+    done
+    # doctor-good's WKD policy files, advanced and direct.
+    mkdir -p "wkd/openpgpkey.doctor-good.$s/.well-known/openpgpkey/doctor-good.$s" "wkd/doctor-good.$s/.well-known/openpgpkey"
+    : > "wkd/openpgpkey.doctor-good.$s/.well-known/openpgpkey/doctor-good.$s/policy"
+    : > "wkd/doctor-good.$s/.well-known/openpgpkey/policy"
     policy mta-sts.sts-oversize.$s enforce mx.sts-oversize.$s
     # Past RFC 8461's 64 KiB with lines a parser would otherwise ignore.
     for i in $(seq 1 2000); do printf 'x_padding: %s\r\n' "$(head -c 24 /dev/zero | tr '\0' p)"; done >> "mta-sts/mta-sts.sts-oversize.$s/.well-known/mta-sts.txt"
@@ -215,6 +268,7 @@ mta_sts_served=""
 for name in enforce testing none wild nomatch two oversize dane maxage0; do
     mta_sts_served+=" mta-sts.sts-$name.secure.palisade.example"
 done
+mta_sts_served+=" mta-sts.doctor-good.secure.palisade.example mta-sts.doctor-bad.secure.palisade.example"
 mta_sts_served+=" mta-sts.insecure.palisade.example"
 mta_sts_hosts="$mta_sts_served"
 for name in unavailable wrongtype redirect; do mta_sts_hosts+=" mta-sts.sts-$name.secure.palisade.example"; done
@@ -230,6 +284,42 @@ start_https() {
     nginx -c "$https/nginx.conf" -p "$https" -e "$https/error.log"
     wait_for "nginx" curl -sf --cacert "$https/ca.pem" --resolve "www.secure.palisade.example:$port:127.0.0.1" \
         "https://www.secure.palisade.example:$port/small.txt" -o /dev/null
+}
+
+# A Postfix instance of its own (master run directly with -c: postfix(1) would want the directory listed in the
+# system's main.cf) that speaks STARTTLS with the doctor MX certificate on 127.0.0.1:PORT and delivers nothing.
+start_smtp() {
+    local smtp=$dir/smtp port=$1
+    mkdir -p "$smtp/queue/pid" "$smtp/queue/public" "$smtp/queue/private" "$smtp/data"
+    chown postfix "$smtp/queue/public" "$smtp/queue/private" "$smtp/data"
+    cat > "$smtp/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $smtp/queue
+data_directory = $smtp/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.doctor-good.secure.palisade.example
+mydestination =
+local_recipient_maps =
+alias_maps =
+smtpd_relay_restrictions = reject
+smtpd_tls_chain_files = $dir/https/mx.key, $dir/https/mx.pem
+smtpd_tls_security_level = may
+maillog_file = $smtp/maillog
+maillog_file_prefixes = $smtp
+EOF
+    cat > "$smtp/master.cf" <<EOF
+127.0.0.1:$port inet n - n - - smtpd
+postlog   unix-dgram n - n - 1 postlogd
+anvil     unix - - n - 1 anvil
+tlsmgr    unix - - n 1000? 1 tlsmgr
+proxymap  unix - - n - - proxymap
+EOF
+    # -w: returns once the daemon is up (or has failed, with a non-zero status).
+    /usr/lib/postfix/sbin/master -c "$smtp" -w </dev/null >/dev/null 2>&1 || { echo "world.sh: postfix did not start; see $smtp/maillog" >&2; exit 1; }
+    wait_for "postfix" curl -s --ssl-reqd -k --request NOOP --max-time 2 "smtp://127.0.0.1:$port/probe"
 }
 
 # A validating unbound daemon with the same stub zones and anchor, for forwarder mode and for dig.
@@ -276,6 +366,7 @@ wait_for() {
 case "$command" in
 start)
     need nsd nsd-checkconf ldns-keygen ldns-signzone unbound unbound-checkconf nginx openssl dig curl ss
+    [ -x /usr/lib/postfix/sbin/master ] && id postfix >/dev/null 2>&1 || { echo "world.sh: postfix not found (apt-get install postfix)" >&2; exit 1; }
     stop
     rm -rf "$dir"
     mkdir -p "$dir"
@@ -285,13 +376,16 @@ start)
     https_port=$(free_port)
     forwarder_port=$(free_port)
     vks_port=$(free_port)
-    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" "$vks_port" | sort -u | wc -l)" != 5 ]; do
-        dead_port=$(free_port); https_port=$(free_port); forwarder_port=$(free_port); vks_port=$(free_port)
+    smtp_port=$(free_port)
+    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" "$vks_port" "$smtp_port" | sort -u | wc -l)" != 6 ]; do
+        dead_port=$(free_port); https_port=$(free_port); forwarder_port=$(free_port); vks_port=$(free_port); smtp_port=$(free_port)
     done
+    # Certificates first: the signed zones carry TLSA records of some of them.
+    issue_certificates
     sign_dns
     start_dns "$dns_port"
-    issue_certificates
     start_https "$https_port" "$vks_port"
+    start_smtp "$smtp_port"
     stubs="palisade.example=127.0.0.1@$dns_port"
     for zone in secure insecure expired broken; do stubs+=",$zone.palisade.example=127.0.0.1@$dns_port"; done
     stubs+=",dead.palisade.example=127.0.0.1@$dead_port,lame.example=127.0.0.1@$dns_port"
@@ -306,6 +400,7 @@ PALISADE_TEST_HTTPS_PORT=$https_port
 PALISADE_TEST_HTTPS_CA=$dir/https/ca.pem
 PALISADE_TEST_WKD_ROOT=$dir/https/wkd
 PALISADE_TEST_VKS_BACKEND_PORT=$vks_port
+PALISADE_TEST_SMTP_PORT=$smtp_port
 EOF
     cat "$dir/world.env"
     ;;

@@ -114,7 +114,16 @@ public struct DomainDoctor: Sendable {
         async let dmarc = checkDMARC(domain)
         async let keys = wkd ? checkWKD(domain) : []
         let findings = [checkDNSSEC(domain, mx: mx)] + (await caa) + (await mtaSTS) + (await dane) + (await tlsrpt) + (await dmarc) + (await keys)
-        return DomainDiagnosis(domain: domain.ascii, findings: findings)
+        return DomainDiagnosis(domain: domain.ascii, findings: Self.withoutRepeatedFixes(findings))
+    }
+
+    /// Several findings of one check often share a fix (the record to publish): it is kept on the first only.
+    static func withoutRepeatedFixes(_ findings: [DoctorFinding]) -> [DoctorFinding] {
+        var seen: Set<[String]> = []
+        return findings.map { finding in
+            guard let fix = finding.fix, !seen.insert([finding.check, fix]).inserted else { return finding }
+            return DoctorFinding(finding.check, finding.status, subject: finding.subject, finding.reason, fix: nil)
+        }
     }
 
     /// The WKD check alone: for a customer's domain with WKD as a service, whose other records are theirs.

@@ -16,6 +16,8 @@ public struct TestWorld: Sendable {
     public let wkdRoot: String
     /// The plain-HTTP port nginx proxies `keys.secure.palisade.example` to: a test's VKS server listens there.
     public let vksBackendPort: Int
+    /// The real Postfix speaking STARTTLS with the doctor MX certificate (`https/mx.pem`) on 127.0.0.1.
+    public let smtpPort: Int
 
     public struct Missing: Error, CustomStringConvertible {
         public let description: String
@@ -49,7 +51,8 @@ public struct TestWorld: Sendable {
             httpsPort: Int(try value("PALISADE_TEST_HTTPS_PORT")) ?? 0,
             certificateAuthorityFile: try value("PALISADE_TEST_HTTPS_CA"),
             wkdRoot: try value("PALISADE_TEST_WKD_ROOT"),
-            vksBackendPort: Int(try value("PALISADE_TEST_VKS_BACKEND_PORT")) ?? 0
+            vksBackendPort: Int(try value("PALISADE_TEST_VKS_BACKEND_PORT")) ?? 0,
+            smtpPort: Int(try value("PALISADE_TEST_SMTP_PORT")) ?? 0
         )
     }
 }

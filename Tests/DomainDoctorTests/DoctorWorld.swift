@@ -1,0 +1,88 @@
+import Core
+import CoreTestSupport
+import DNS
+import DomainDoctor
+import Foundation
+import HTTPFetch
+import Logging
+import MailPolicy
+
+/// The doctor against the test world: its signed zones (doctor-good, doctor-bad and insecure), nginx with
+/// the policy and WKD hosts, and the real Postfix its MX names resolve to.
+struct DoctorWorld {
+    static let good = "doctor-good.secure.palisade.example"
+    static let bad = "doctor-bad.secure.palisade.example"
+    /// The policy world.sh serves for both doctor domains and whose id doctor-good publishes.
+    static let policy = MTASTSPolicy(mode: .enforce, mx: [try! MXPattern("mx.doctor-good.secure.palisade.example")], maxAge: 604_800)
+
+    let world: TestWorld
+    let resolver: DNSResolver
+    let fetcher: HTTPFetcher
+
+    /// The world's certificate files (DIR/https).
+    var certificates: URL { URL(fileURLWithPath: world.certificateAuthorityFile).deletingLastPathComponent() }
+
+    static func make() throws -> DoctorWorld {
+        let world = try TestWorld.current()
+        let logger = Logger(label: "palisade.test.doctor")
+        let resolver = try DNSResolver(
+            configuration: DNSResolverConfiguration(trustAnchorFiles: [world.trustAnchorFile],
+                                                    stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)), timeout: .seconds(5)),
+            logger: logger)
+        let fetcher = try HTTPFetcher(
+            configuration: HTTPFetchConfiguration(caFile: world.certificateAuthorityFile, connectTimeout: .seconds(3), timeout: .seconds(10)),
+            resolver: resolver, logger: logger)
+        return DoctorWorld(world: world, resolver: resolver, fetcher: fetcher)
+    }
+
+    func certificate(_ name: String) throws -> PeerCertificate {
+        try PeerCertificate(pem: String(contentsOf: certificates.appendingPathComponent(name), encoding: .utf8))
+    }
+
+    func doctor(next: [PeerCertificate] = []) throws -> DomainDoctor {
+        let configuration = DoctorConfiguration(
+            caaIssuers: ["ca.palisade.example"], caaIodef: "mailto:security@palisade.example",
+            ownPolicy: Self.policy, ownPolicyDomains: [Self.good, Self.bad], dmarcReports: "mailto:dmarc@{domain}",
+            nextCertificates: next, smtpPort: world.smtpPort, httpsPort: world.httpsPort, heloName: "doctor.test",
+            timeout: .seconds(10), publicSuffixList: try PublicSuffixList())
+        return DomainDoctor(configuration: configuration, resolver: resolver, fetcher: fetcher, logger: Logger(label: "palisade.test.doctor"))
+    }
+
+    /// A configuration file for platformctl with the same settings.
+    func configurationFile() throws -> URL {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-doctor-\(UUID().uuidString.prefix(8)).yaml")
+        try """
+            dns:
+              trustAnchorFiles: [\(world.trustAnchorFile)]
+              stubZones: [\(world.stubZones.joined(separator: ", "))]
+              timeout: 5s
+            http:
+              caFile: \(world.certificateAuthorityFile)
+            transport:
+              ownPolicy:
+                domains: [\(Self.good), \(Self.bad)]
+                mx: [mx.doctor-good.secure.palisade.example]
+                maxAge: 7d
+            doctor:
+              caa:
+                issuers: [ca.palisade.example]
+                iodef: "mailto:security@palisade.example"
+              dmarc:
+                rua: "mailto:dmarc@{domain}"
+              dane:
+                nextCertificates: [\(certificates.appendingPathComponent("mx-next.pem").path)]
+              smtpPort: \(world.smtpPort)
+              httpsPort: \(world.httpsPort)
+              heloName: doctor.test
+            """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    func close() { resolver.close() }
+}
+
+extension DomainDiagnosis {
+    func findings(_ check: String) -> [DoctorFinding] { findings.filter { $0.check == check } }
+    func status(_ check: String) -> DoctorFinding.Status { findings(check).map(\.status).max() ?? .pass }
+    func says(_ check: String, _ text: String) -> Bool { findings(check).contains { $0.reason.contains(text) } }
+}

@@ -390,7 +390,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "MailPolicyFuzzer",
-            dependencies: ["MailPolicy", "Core", "FuzzSupport"],
+            dependencies: ["MailPolicy", "HTTPFetch", "Core", "FuzzSupport"],
             path: "Fuzz/MailPolicyFuzzer",
             exclude: ["Seeds"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]

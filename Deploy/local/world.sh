@@ -291,6 +291,8 @@ start_https() {
 start_smtp() {
     local smtp=$dir/smtp port=$1
     mkdir -p "$smtp/queue/pid" "$smtp/queue/public" "$smtp/queue/private" "$smtp/data"
+    # Postfix's daemons run as the postfix user and must reach the queue (a umask of 077 would stop them).
+    chmod o+x "$dir" "$smtp" "$smtp/queue"
     chown postfix "$smtp/queue/public" "$smtp/queue/private" "$smtp/data"
     cat > "$smtp/main.cf" <<EOF
 compatibility_level = 3.6

@@ -1,13 +1,15 @@
 // The libFuzzer target for the mail transport policy parsers: Postfix socketmap requests (netstrings) and
 // their look-up keys,
-// MTA-STS and TLSRPT TXT records (as one record and as a TXT answer of several) and MTA-STS policy files, with
-// their mx patterns matched, all on hostile bytes.
+// MTA-STS, TLSRPT and DMARC TXT records (as one record and as a TXT answer of several), MTA-STS policy files, with
+// their mx patterns matched, and certificates as an MX presents them to the doctor's STARTTLS probe (DER, and PEM
+// as libcurl hands them over), all on hostile bytes.
 //
 //   Fuzz/run.sh mail-policy [SECONDS]      build with libFuzzer and the address sanitizer and fuzz, seeded from Seeds/
 //
 // Built normally (without FUZZING), it is a replayer: `MailPolicyFuzzer FILE…`.
 import Core
 import FuzzSupport
+import HTTPFetch
 import MailPolicy
 
 func fuzzOne(_ bytes: [UInt8]) {
@@ -38,6 +40,15 @@ func fuzzOne(_ bytes: [UInt8]) {
         precondition(!record.destinations.isEmpty, "a TLSRPT record has a destination")
     }
     _ = TLSRPTRecord.discover(text.split(separator: "\n").map(String.init))
+    if let record = try? DMARCRecord.parse(text) {
+        precondition((0...100).contains(record.percent), "pct is 0 to 100")
+        precondition(!record.aggregateReports.contains { !$0.contains(":") }, "a report address is a URI")
+    }
+    _ = DMARCRecord.discover(text.split(separator: "\n").map(String.init))
+    if let certificate = try? PeerCertificate(der: bytes) {
+        precondition(!certificate.subjectPublicKeyInfo.isEmpty, "a certificate has a key")
+    }
+    _ = try? PeerCertificate.chain(pem: text)
     if let policy = try? MTASTSPolicy.parse(bytes) {
         precondition(policy.maxAge <= MTASTSPolicy.maximumAge, "max_age is capped")
         precondition(policy.mode == .none || !policy.mx.isEmpty, "an enforcing or testing policy names an mx")

@@ -411,7 +411,7 @@ let package = Package(
         .target(
             name: "CoreTestSupport",
             dependencies: [
-                "Core",
+                "Core", "DNS", "HTTPFetch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -25,14 +25,8 @@ struct DoctorWorld {
     static func make() throws -> DoctorWorld {
         let world = try TestWorld.current()
         let logger = Logger(label: "palisade.test.doctor")
-        let resolver = try DNSResolver(
-            configuration: DNSResolverConfiguration(trustAnchorFiles: [world.trustAnchorFile],
-                                                    stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)), timeout: .seconds(5)),
-            logger: logger)
-        let fetcher = try HTTPFetcher(
-            configuration: HTTPFetchConfiguration(caFile: world.certificateAuthorityFile, connectTimeout: .seconds(3), timeout: .seconds(10)),
-            resolver: resolver, logger: logger)
-        return DoctorWorld(world: world, resolver: resolver, fetcher: fetcher)
+        let resolver = try world.resolver(logger: logger)
+        return DoctorWorld(world: world, resolver: resolver, fetcher: try world.fetcher(resolver: resolver, logger: logger))
     }
 
     func certificate(_ name: String) throws -> PeerCertificate {
@@ -51,13 +45,7 @@ struct DoctorWorld {
     /// A configuration file for platformctl with the same settings.
     func configurationFile() throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-doctor-\(UUID().uuidString.prefix(8)).yaml")
-        try """
-            dns:
-              trustAnchorFiles: [\(world.trustAnchorFile)]
-              stubZones: [\(world.stubZones.joined(separator: ", "))]
-              timeout: 5s
-            http:
-              caFile: \(world.certificateAuthorityFile)
+        try (world.clientSettingsYAML + "\n" + """
             transport:
               ownPolicy:
                 domains: [\(Self.good), \(Self.bad)]
@@ -74,7 +62,7 @@ struct DoctorWorld {
               smtpPort: \(world.smtpPort)
               httpsPort: \(world.httpsPort)
               heloName: doctor.test
-            """.write(to: file, atomically: true, encoding: .utf8)
+            """).write(to: file, atomically: true, encoding: .utf8)
         return file
     }
 

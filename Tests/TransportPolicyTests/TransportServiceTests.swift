@@ -12,19 +12,13 @@ struct TransportServiceTests {
     /// A configuration file for the test world (its DNS, CA and policy port).
     static func configuration(_ world: TestWorld, extra: String = "") throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-transport-\(UUID().uuidString.prefix(8)).yaml")
-        try """
-            dns:
-              trustAnchorFiles: [\(world.trustAnchorFile)]
-              stubZones: [\(world.stubZones.joined(separator: ", "))]
-              timeout: 5s
-            http:
-              caFile: \(world.certificateAuthorityFile)
+        try (world.clientSettingsYAML + "\n" + """
             transport:
               mtaSts:
                 port: \(world.httpsPort)
                 allowPrivateAddresses: true
             \(extra)
-            """.write(to: file, atomically: true, encoding: .utf8)
+            """).write(to: file, atomically: true, encoding: .utf8)
         return file
     }
 

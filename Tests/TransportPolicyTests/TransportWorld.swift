@@ -28,13 +28,8 @@ struct TransportWorld {
         let world = try TestWorld.current()
         let db = try await TestDatabase.create()
         let logger = Logger(label: "palisade.test.transport")
-        let resolver = try DNSResolver(
-            configuration: DNSResolverConfiguration(trustAnchorFiles: [world.trustAnchorFile],
-                                                    stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)), timeout: .seconds(5)),
-            logger: logger)
-        let fetcher = try HTTPFetcher(
-            configuration: HTTPFetchConfiguration(caFile: world.certificateAuthorityFile, connectTimeout: .seconds(3), timeout: .seconds(10)),
-            resolver: resolver, logger: logger)
+        let resolver = try world.resolver(logger: logger)
+        let fetcher = try world.fetcher(resolver: resolver, logger: logger)
         return TransportWorld(world: world, db: db, pool: db.pool(as: "palisade_transport", maxConnections: 4), resolver: resolver, fetcher: fetcher)
     }
 

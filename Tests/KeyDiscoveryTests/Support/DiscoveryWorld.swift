@@ -24,13 +24,8 @@ struct DiscoveryWorld {
         let world = try TestWorld.current()
         let db = try await TestDatabase.create()
         let logger = Logger(label: "palisade.test.discovery")
-        let resolver = try DNSResolver(
-            configuration: DNSResolverConfiguration(trustAnchorFiles: [world.trustAnchorFile],
-                                                    stubZones: try world.stubZones.map(DNSStubZone.init(parsing:)), timeout: .seconds(3)),
-            logger: logger)
-        let fetcher = try HTTPFetcher(
-            configuration: HTTPFetchConfiguration(caFile: world.certificateAuthorityFile, connectTimeout: .seconds(3), timeout: .seconds(10)),
-            resolver: resolver, logger: logger)
+        let resolver = try world.resolver(timeout: .seconds(3), logger: logger)
+        let fetcher = try world.fetcher(resolver: resolver, logger: logger)
         let admin = AliasDirectory(pool: db.pool, rules: AddressRules(), logger: logger)
         _ = try await admin.addPlatformDomain(ownDomain, by: AliasDirectory.Actor(name: "test"))
         return DiscoveryWorld(world: world, db: db, servicePool: db.pool(as: "palisade_keystore", maxConnections: 4), resolver: resolver,

@@ -10,7 +10,8 @@
 # DNS: nsd serves palisade.example (signed; its KSK is the trust anchor in DIR/dns/anchor.ds) and its
 # children: secure (signed, DS in the parent), insecure (unsigned, no DS), expired (signatures expired
 # in 2020: bogus), broken (a record changed after signing: bogus) and dead (its server never answers);
-# and lame.example, sent to nsd, which does not serve it and answers REFUSED. b1…b5000.bench.secure
+# and lame.example.net, sent to nsd, which does not serve it and answers REFUSED; example itself (unsigned, above the
+# anchor: the top of a CAA search). b1…b5000.bench.secure
 # carry TXT records for the look-up benchmark. A delegation cannot carry a port, so resolvers are given
 # stub zones (PALISADE_TEST_DNS_STUBS). An unbound daemon (validating, same stubs and anchor) listens
 # at PALISADE_TEST_DNS_FORWARDER, for forwarder mode and for dig.
@@ -25,9 +26,10 @@
 # platformctl doctor: doctor-good.secure.palisade.example publishes everything right (CAA, MTA-STS whose id is the
 # doctor tests' policy's, TLSA for the key its MX presents and for the next key, TLSRPT, DMARC, WKD over both
 # methods), doctor-bad.secure.palisade.example everything wrong (TLSA of the next key only, a stranger CA, a stale
-# id, a broken rua, a broken DMARC record, no WKD); palisade.example has a DMARC p=none that insecure.palisade.example
+# id, a report URL that is not there, a broken DMARC record, no WKD); palisade.example has a DMARC p=none that insecure.palisade.example
 # inherits. Their MX hosts resolve to a real Postfix (its own instance, STARTTLS with the world CA's certificate for
-# both MX names) on 127.0.0.1:PALISADE_TEST_SMTP_PORT.
+# both MX names) on 127.0.0.1:PALISADE_TEST_SMTP_PORT; Postfix runs only as root, so without root that is empty
+# and the doctor tests say so.
 # Everything listens on 127.0.0.1 on free ports picked at start.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -76,7 +78,9 @@ stop() {
             pid=$(tr -d ' ' < "$pidfile")
             # Only ours: a stale pidfile (after a reboot) may name an unrelated process.
             case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
-                nsd*|unbound*|nginx*|master*) kill "$pid" 2>/dev/null || true ;;
+                nsd*|unbound*|nginx*) kill "$pid" 2>/dev/null || true ;;
+                # Postfix's master, only the one of this world (the system's is a master too).
+                master) if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "-c $dir/smtp"; then kill "$pid" 2>/dev/null || true; else rm -f "$pidfile"; continue; fi ;;
                 *) rm -f "$pidfile"; continue ;;
             esac
             # Wait for it to go, so the ports are free when we return.
@@ -106,7 +110,7 @@ _25._tcp.mx.doctor-good  TLSA  3 1 1 $mx_key
 _25._tcp.mx.doctor-good  TLSA  3 1 1 $next_key
 _mta-sts.doctor-good     TXT   "v=STSv1; id=$policy_id"
 mta-sts.doctor-good      A     127.0.0.1
-_smtp._tls.doctor-good   TXT   "v=TLSRPTv1; rua=https://mta-sts.doctor-good.secure.palisade.example:$https_port/v1/tlsrpt,mailto:tlsrpt@doctor-good.secure.palisade.example"
+_smtp._tls.doctor-good   TXT   "v=TLSRPTv1; rua=https://www.secure.palisade.example:$https_port/echo,mailto:tlsrpt@doctor-good.secure.palisade.example"
 _dmarc.doctor-good       TXT   "v=DMARC1; p=reject; rua=mailto:dmarc@doctor-good.secure.palisade.example"
 openpgpkey.doctor-good   A     127.0.0.1
 doctor-bad               MX    10 mx.doctor-bad
@@ -115,7 +119,7 @@ _25._tcp.mx.doctor-bad   TLSA  3 1 1 $next_key
 doctor-bad               CAA   0 issue "other-ca.example"
 _mta-sts.doctor-bad      TXT   "v=STSv1; id=stale1"
 mta-sts.doctor-bad       A     127.0.0.1
-_smtp._tls.doctor-bad    TXT   "v=TLSRPTv1; rua=ftp://reports.doctor-bad.secure.palisade.example"
+_smtp._tls.doctor-bad    TXT   "v=TLSRPTv1; rua=https://www.secure.palisade.example:$https_port/missing"
 _dmarc.doctor-bad        TXT   "v=DMARC1; p=bogus"
 EOF
     echo '_dmarc   TXT   "v=DMARC1; p=none"' >> "$dns/palisade.example.zone"
@@ -133,6 +137,7 @@ EOF
     done
     sed -i 's/"as signed"/"changed after signing"/' broken.palisade.example.zone.signed
     cp insecure.palisade.example.zone insecure.palisade.example.zone.signed
+    cp example.zone example.zone.signed
     read -r ksk zsk < <(keys palisade.example)
     ldns-signzone -e "$(date -u -d '+30 days' +%Y%m%d%H%M%S)" palisade.example.zone "$ksk" "$zsk"
     grep -v '^;' "$ksk.ds" > anchor.ds
@@ -141,7 +146,7 @@ EOF
 
 start_dns() {
     local dns=$dir/dns port=$1 zones="" zone
-    for zone in palisade.example secure.palisade.example insecure.palisade.example expired.palisade.example broken.palisade.example; do
+    for zone in example palisade.example secure.palisade.example insecure.palisade.example expired.palisade.example broken.palisade.example; do
         zones+=$'zone:\n'"    name: $zone"$'\n'"    zonefile: $dns/$zone.zone.signed"$'\n'
     done
     cat > "$dns/nsd.conf" <<EOF
@@ -320,8 +325,11 @@ tlsmgr    unix - - n 1000? 1 tlsmgr
 proxymap  unix - - n - - proxymap
 EOF
     # -w: returns once the daemon is up (or has failed, with a non-zero status).
-    /usr/lib/postfix/sbin/master -c "$smtp" -w </dev/null >/dev/null 2>&1 || { echo "world.sh: postfix did not start; see $smtp/maillog" >&2; exit 1; }
-    wait_for "postfix" curl -s --ssl-reqd -k --request NOOP --max-time 2 "smtp://127.0.0.1:$port/probe"
+    /usr/lib/postfix/sbin/master -c "$smtp" -w </dev/null >/dev/null 2>"$smtp/master.err" || {
+        echo "world.sh: postfix did not start: $(cat "$smtp/master.err"); see $smtp/maillog" >&2
+        exit 1
+    }
+    wait_for "postfix" curl -s --ssl-reqd -k --request NOOP --max-time 1 "smtp://127.0.0.1:$port/probe"
 }
 
 # A validating unbound daemon with the same stub zones and anchor, for forwarder mode and for dig.
@@ -354,10 +362,10 @@ start_forwarder() {
     wait_for "unbound" dig -p "$port" @127.0.0.1 +time=1 +tries=1 palisade.example SOA
 }
 
-# wait_for NAME COMMAND...: until COMMAND succeeds (the server is up), at most 10 s.
+# wait_for NAME COMMAND...: until COMMAND succeeds (the server is up), at most 10 s in all.
 wait_for() {
-    local name=$1; shift
-    for _ in $(seq 1 200); do
+    local name=$1 deadline=$((SECONDS + 10)); shift
+    while [ "$SECONDS" -lt "$deadline" ]; do
         if "$@" >/dev/null 2>&1; then return 0; fi
         sleep 0.05
     done
@@ -368,7 +376,9 @@ wait_for() {
 case "$command" in
 start)
     need nsd nsd-checkconf ldns-keygen ldns-signzone unbound unbound-checkconf nginx openssl dig curl ss
-    [ -x /usr/lib/postfix/sbin/master ] && id postfix >/dev/null 2>&1 || { echo "world.sh: postfix not found (apt-get install postfix)" >&2; exit 1; }
+    if [ "$(id -u)" = 0 ]; then
+        [ -x /usr/lib/postfix/sbin/master ] && id postfix >/dev/null 2>&1 || { echo "world.sh: postfix not found (apt-get install postfix)" >&2; exit 1; }
+    fi
     stop
     rm -rf "$dir"
     mkdir -p "$dir"
@@ -387,10 +397,10 @@ start)
     sign_dns
     start_dns "$dns_port"
     start_https "$https_port" "$vks_port"
-    start_smtp "$smtp_port"
+    if [ "$(id -u)" = 0 ]; then start_smtp "$smtp_port"; else smtp_port=""; echo "world.sh: not root: no Postfix (the doctor tests need one)" >&2; fi
     stubs="palisade.example=127.0.0.1@$dns_port"
     for zone in secure insecure expired broken; do stubs+=",$zone.palisade.example=127.0.0.1@$dns_port"; done
-    stubs+=",dead.palisade.example=127.0.0.1@$dead_port,lame.example=127.0.0.1@$dns_port"
+    stubs+=",dead.palisade.example=127.0.0.1@$dead_port,lame.example.net=127.0.0.1@$dns_port,example=127.0.0.1@$dns_port"
     start_forwarder "$forwarder_port" "$stubs"
     cat > "$dir/world.env" <<EOF
 PALISADE_TEST_DNS_PORT=$dns_port

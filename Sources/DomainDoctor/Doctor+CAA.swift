@@ -9,9 +9,9 @@ extension DomainDoctor {
     func checkCAA(_ domain: DomainName) async -> [DoctorFinding] {
         let publish = zoneCAA(domain).joined(separator: "\n")
         var found: (owner: String, records: [CAARecord])?
-        // Up the tree to, not including, the top-level domain.
+        // Up the tree to the top-level domain (RFC 8659 §3: every name below the root).
         let labels = domain.labels
-        for start in 0..<(labels.count - 1) {
+        for start in 0..<labels.count {
             let name = labels[start...].joined(separator: ".")
             do {
                 let records = try await resolver.caa(try DNSName(name)).records()
@@ -50,6 +50,12 @@ extension DomainDoctor {
             if !issue.isEmpty, !missing.isEmpty {
                 findings.append(DoctorFinding("caa", .warn, "\(missing.joined(separator: ", ")) (doctor.caa.issuers) may not issue for \(domain): renewals from it would be refused",
                                               fix: "publish:\n\(publish)"))
+            }
+            // issuewild, when present, alone decides wildcard certificates (RFC 8659 §4.3).
+            let missingWild = allowed.filter { !issueWild.contains($0) }.sorted()
+            if !issueWild.isEmpty, !missingWild.isEmpty {
+                findings.append(DoctorFinding("caa", .warn, "issuewild\(inherited) leaves out \(missingWild.joined(separator: ", ")) (doctor.caa.issuers): wildcard certificates from it would be refused",
+                                              fix: "add it to issuewild, or remove issuewild"))
             }
         }
         if !records.contains(where: { $0.tag.lowercased() == "iodef" }) {

@@ -58,10 +58,18 @@ extension DomainDoctor {
         var findings: [DoctorFinding] = []
         for address in addresses {
             let subject = "\(host) [\(address)]"
+            guard address.isPublic || configuration.allowPrivateAddresses else {
+                findings.append(DoctorFinding("dane", .fail, subject: subject, "\(address) is not a public address: senders cannot reach it", fix: "publish only public addresses for \(host)"))
+                continue
+            }
             let probe: SMTPStartTLSProbe
             do {
-                probe = try await fetcher.probeSMTPStartTLS(host: host, address: address, port: configuration.smtpPort,
-                                                            heloName: configuration.heloName, timeout: configuration.timeout)
+                probe = try await self.probe(host: host, address: address)
+            } catch HTTPFetchError.connectFailed(_, let reason) where address.isIPv6 {
+                // Often this machine has no IPv6 route rather than the MX a broken address.
+                findings.append(DoctorFinding("dane", .warn, subject: subject, "no connection over IPv6 from here (\(reason)): not checked",
+                                              fix: "run the doctor where IPv6 reaches the MX, or check that \(host) listens on \(address)"))
+                continue
             } catch {
                 findings.append(DoctorFinding("dane", .fail, subject: subject, "STARTTLS probe failed: \(error)",
                                               fix: "the MX must accept connections on port \(configuration.smtpPort) and offer STARTTLS"))
@@ -73,12 +81,13 @@ extension DomainDoctor {
                                               fix: "publish:\n" + ([current] + configuration.nextCertificates.map { zoneTLSA(host: host, certificate: $0) }).joined(separator: "\n")))
                 continue
             }
-            var matching: [String] = [], next: [String] = [], stale: [String] = [], unusable: [String] = []
+            var matching: [String] = [], next: [String] = [], stale: [String] = [], unusable: [String] = [], unverified: [String] = []
             for record in records {
                 let text = Self.presentation(record)
-                switch TLSAMatching.match(record, chain: probe.chain) {
+                switch TLSAMatching.match(record, chain: probe.chain, host: host) {
                 case .matches: matching.append(text)
                 case .unusable(let why): unusable.append("\(text) (\(why))")
+                case .anchorDoesNotVerify(let why): unverified.append("\(text) (its trust anchor is presented, but the chain does not verify to it for \(host): \(why))")
                 case .noMatch where configuration.nextCertificates.contains(where: {
                     TLSAMatching.data(of: $0, selector: record.selector, matchingType: record.matchingType) == record.data
                 }):
@@ -90,17 +99,22 @@ extension DomainDoctor {
             let presented = "presents \(probe.chain[0].subject.isEmpty ? "a certificate" : probe.chain[0].subject) (expires \(probe.chain[0].notAfter.formatted(.iso8601)))"
             guard !matching.isEmpty else {
                 findings.append(DoctorFinding("dane", .fail, subject: subject,
-                                              "no TLSA record at \(tlsaName) matches the certificate it \(presented): DANE senders defer mail to it. Records: \((stale + next + unusable).joined(separator: "; "))",
+                                              "no TLSA record at \(tlsaName) matches the certificate it \(presented): DANE senders defer mail to it. Records: \((stale + next + unverified + unusable).joined(separator: "; "))",
                                               fix: "publish (and remove records of keys no longer used):\n" + ([current] + configuration.nextCertificates.map { zoneTLSA(host: host, certificate: $0) }).joined(separator: "\n")))
                 continue
             }
             var notes = ["it \(presented), matched by \(matching.joined(separator: ", "))"]
             if !next.isEmpty { notes.append("next key published: \(next.joined(separator: ", "))") }
-            if !configuration.nextCertificates.isEmpty, next.isEmpty {
+            // After the switch the next certificate is the presented one: nothing left to publish ahead.
+            let nextPresented = configuration.nextCertificates.contains { $0.subjectPublicKeyInfo == probe.chain[0].subjectPublicKeyInfo }
+            if !configuration.nextCertificates.isEmpty, next.isEmpty, !nextPresented {
                 findings.append(DoctorFinding("dane", .warn, subject: subject, "no TLSA record for the next certificate (doctor.dane.nextCertificates): switching to it now would break DANE",
                                               fix: "publish, at least two TTLs before switching:\n" + configuration.nextCertificates.map { zoneTLSA(host: host, certificate: $0) }.joined(separator: "\n")))
             }
             if !stale.isEmpty { notes.append("also published, matching nothing presented (a next key, or stale): \(stale.joined(separator: ", "))") }
+            if !unverified.isEmpty {
+                findings.append(DoctorFinding("dane", .warn, subject: subject, unverified.joined(separator: "; "), fix: "send the whole chain up to the trust anchor, with \(host) in the certificate"))
+            }
             if !unusable.isEmpty {
                 findings.append(DoctorFinding("dane", .warn, subject: subject, "unusable for SMTP: \(unusable.joined(separator: "; "))", fix: "use DANE-EE(3) or DANE-TA(2) records"))
             }

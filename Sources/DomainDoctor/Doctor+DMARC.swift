@@ -21,7 +21,7 @@ extension DomainDoctor {
                 case .none:
                     continue
                 case .unusable(let problem):
-                    return [DoctorFinding("dmarc", .fail, subject: "_dmarc.\(candidate.ascii)", "the DMARC record is unusable: \(problem); receivers apply no policy",
+                    return [DoctorFinding("dmarc", .fail, subject: "_dmarc.\(candidate.ascii)", "the DMARC record is unusable: \(problem); receivers apply no policy (at most p=none, RFC 7489 section 6.6.3)",
                                           fix: "publish only:\n\(candidate == domain ? publish : zoneDMARC(candidate))")]
                 case .record(let found):
                     owner = candidate

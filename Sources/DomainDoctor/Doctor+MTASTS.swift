@@ -32,27 +32,16 @@ extension DomainDoctor {
                 }
             }
         }
-        let url = URL(string: "https://mta-sts.\(domain.ascii)\(configuration.portSuffix)/.well-known/mta-sts.txt")!
+        // Fetched exactly as palisade-transport fetches senders' policies: only 200, text/plain, no redirect, 64 KiB.
+        let lookup = MTASTSLookup(resolver: resolver, fetcher: fetcher, options: MTASTSLookup.Options(
+            port: configuration.httpsPort, allowPrivateAddresses: configuration.allowPrivateAddresses, timeout: configuration.timeout))
+        let url = lookup.policyURL(domain)
         let served: MTASTSPolicy
         do {
-            var request = HTTPRequest.get(url, maxBodySize: MTASTSPolicy.maximumSize)
-            request.timeout = configuration.timeout
-            let response = try await fetcher.fetch(request)
-            guard response.status == 200 else {
-                findings.append(DoctorFinding("mta-sts", .fail, subject: url.absoluteString, "the policy host answers HTTP \(response.status)",
-                                              fix: "serve the policy there (palisade-transport's HTTPS listener, transport.https.*)"))
-                return findings
-            }
-            served = try MTASTSPolicy.parse(response.body)
-            if response.header("content-type").map({ !$0.lowercased().hasPrefix("text/plain") }) ?? true {
-                findings.append(DoctorFinding("mta-sts", .warn, subject: url.absoluteString, "the policy is served as \(response.header("content-type") ?? "no content type"), not text/plain (RFC 8461 section 3.3)"))
-            }
-        } catch let error as MTASTSError {
-            findings.append(DoctorFinding("mta-sts", .fail, subject: url.absoluteString, "the served policy is invalid: \(error)", fix: "serve the policy palisade-transport generates"))
-            return findings
+            served = try await lookup.fetch(domain)
         } catch {
-            findings.append(DoctorFinding("mta-sts", .fail, subject: url.absoluteString, "the policy cannot be fetched as a sender would: \(error)",
-                                          fix: "the host needs an address and a certificate for mta-sts.\(domain.ascii) from a public CA"))
+            findings.append(DoctorFinding("mta-sts", .fail, subject: url.absoluteString, "senders get no policy: \(error)",
+                                          fix: "mta-sts.\(domain.ascii) needs an address, a certificate from a public CA, and palisade-transport's HTTPS listener behind it"))
             return findings
         }
         if let ours, served != ours {
@@ -72,7 +61,17 @@ extension DomainDoctor {
             findings.append(DoctorFinding("mta-sts", .warn, "max_age is \(served.maxAge) s: senders drop the policy within a day (RFC 8461 recommends weeks)",
                                           fix: "set transport.ownPolicy.maxAge to at least 1d, better 7d or more"))
         }
-        if case .success(let answer) = mx, let hosts = try? answer.records() {
+        switch mx {
+        case .failure(let error):
+            findings.append(DoctorFinding("mta-sts", .fail, "the MX look-up failed, so whether the policy covers every MX is unknown: \(error)"))
+        case .success(let answer):
+            guard let hosts = try? answer.records() else {
+                findings.append(DoctorFinding("mta-sts", .fail, "the MX look-up failed (\(answer.outcome)), so whether the policy covers every MX is unknown"))
+                break
+            }
+            if hosts.isEmpty {
+                findings.append(DoctorFinding("mta-sts", .fail, "the domain publishes no MX record: an MTA-STS policy applies to MX hosts", fix: "publish MX records for our mail servers"))
+            }
             let uncovered = hosts.filter { host in
                 !host.isNullMX && !served.mx.contains { $0.matches(hostName: host.exchange.description.lowercased()) }
             }

@@ -6,8 +6,9 @@ import MailPolicy
 
 extension DomainDoctor {
     /// TLSRPT (RFC 8460 §3): one valid `_smtp._tls` record, and each `rua` destination reachable: an
-    /// https URL answers over HTTPS with a valid certificate (any status below 500: a GET is not a
-    /// report, so 404 or 405 is expected), a mailto address's domain accepts mail (MX or address records).
+    /// https URL takes a POST over HTTPS with a valid certificate (an empty report, `{}`, which a report
+    /// endpoint refuses and stores nothing of; 404, 405, a redirect or a 5xx mean reports are lost), a
+    /// mailto address's domain accepts mail (MX or address records).
     func checkTLSRPT(_ domain: DomainName) async -> [DoctorFinding] {
         let publish = zoneTLSRPT(domain)
         switch await txt("_smtp._tls.\(domain.ascii)") {
@@ -34,13 +35,19 @@ extension DomainDoctor {
         case .https(let text):
             guard let url = URL(string: text) else { return DoctorFinding("tlsrpt", .fail, subject: text, "the rua is not a URL") }
             do {
-                var request = HTTPRequest.get(url, maxBodySize: 64 * 1024)
-                request.timeout = configuration.timeout
+                var request = configuration.request(.post, url)
+                request.headers = [("Content-Type", "application/tlsrpt+json")]
+                request.body = Array("{}".utf8)
                 let response = try await fetcher.fetch(request)
-                if response.status >= 500 {
-                    return DoctorFinding("tlsrpt", .fail, subject: text, "the report endpoint answers HTTP \(response.status)", fix: "check the service behind it (palisade-transport's tlsrpt.path)")
+                switch response.status {
+                case 404, 405, 300...399:
+                    return DoctorFinding("tlsrpt", .fail, subject: text, "no report endpoint there: HTTP \(response.status) to a POST (senders follow no redirect)",
+                                         fix: "correct the rua (palisade-transport takes reports at tlsrpt.path)")
+                case 500...:
+                    return DoctorFinding("tlsrpt", .fail, subject: text, "the report endpoint fails: HTTP \(response.status)", fix: "check the service behind it")
+                default:
+                    return DoctorFinding("tlsrpt", .pass, subject: text, "takes POSTs over HTTPS with a valid certificate (HTTP \(response.status) to an empty report)")
                 }
-                return DoctorFinding("tlsrpt", .pass, subject: text, "reachable over HTTPS with a valid certificate (HTTP \(response.status) to a GET)")
             } catch {
                 return DoctorFinding("tlsrpt", .fail, subject: text, "reports cannot be delivered: \(error)",
                                      fix: "the host needs an address, a certificate from a public CA, and palisade-transport's tlsrpt.path behind it")

@@ -15,9 +15,7 @@ extension DomainDoctor {
         var findings: [DoctorFinding] = []
         for (method, url) in methods {
             do {
-                var request = HTTPRequest.get(url, maxBodySize: 64 * 1024)
-                request.timeout = configuration.timeout
-                let response = try await fetcher.fetch(request)
+                let response = try await fetcher.fetch(configuration.request(.get, url))
                 if response.status == 200 {
                     findings.append(DoctorFinding("wkd", .pass, subject: url.absoluteString, "the \(method) method serves the policy file"))
                 } else {

@@ -40,8 +40,13 @@ public enum DoctorSettings {
         "doctor.httpsPort", default: 443,
         "TCP port of our MTA-STS, WKD and TLSRPT hosts: 443; another value is for test worlds only.", range: 1...65535
     )
+    public static let allowPrivateAddresses = ConfigSetting.bool(
+        "doctor.allowPrivateAddresses", default: false,
+        "Whether our hosts may resolve to loopback and private addresses, which senders cannot reach: test worlds only."
+    )
     public static let heloName = ConfigSetting.string(
-        "doctor.heloName", default: "", "The name the STARTTLS probe says EHLO with; empty: this machine's host name."
+        "doctor.heloName", default: "", "The name the STARTTLS probe says EHLO with; empty: this machine's host name.",
+        validate: { $0.isEmpty || (try? DomainName($0)) != nil ? nil : "must be a domain name" }
     )
     public static let timeout = ConfigSetting.duration(
         "doctor.timeout", default: .seconds(15), "Longest one probe or fetch may take.", range: .seconds(1)...Duration.seconds(300)
@@ -52,6 +57,6 @@ public enum DoctorSettings {
     )
 
     public static let all: [any AnyConfigSetting] = [
-        caaIssuers, caaIodef, dmarcPolicy, dmarcReports, tlsrptReports, nextCertificates, smtpPort, httpsPort, heloName, timeout, publicSuffixList,
+        caaIssuers, caaIodef, dmarcPolicy, dmarcReports, tlsrptReports, nextCertificates, smtpPort, httpsPort, allowPrivateAddresses, heloName, timeout, publicSuffixList,
     ]
 }

@@ -21,13 +21,15 @@ public struct DoctorConfiguration: Sendable {
     public var nextCertificates: [PeerCertificate]
     public var smtpPort: Int
     public var httpsPort: Int
+    /// Test worlds only: our hosts may resolve to addresses senders cannot reach.
+    public var allowPrivateAddresses: Bool
     public var heloName: String
     public var timeout: Duration
     public var publicSuffixList: PublicSuffixList
 
     public init(caaIssuers: [String] = [], caaIodef: String = "", ownPolicy: MTASTSPolicy? = nil, ownPolicyDomains: Set<String> = [],
                 dmarcPolicy: DMARCRecord.Policy = .reject, dmarcReports: String = "", tlsrptReports: String = "https://mta-sts.{domain}/v1/tlsrpt",
-                nextCertificates: [PeerCertificate] = [], smtpPort: Int = 25, httpsPort: Int = 443, heloName: String,
+                nextCertificates: [PeerCertificate] = [], smtpPort: Int = 25, httpsPort: Int = 443, allowPrivateAddresses: Bool = false, heloName: String,
                 timeout: Duration = .seconds(15), publicSuffixList: PublicSuffixList) {
         self.caaIssuers = caaIssuers.map { $0.lowercased() }
         self.caaIodef = caaIodef
@@ -39,6 +41,7 @@ public struct DoctorConfiguration: Sendable {
         self.nextCertificates = nextCertificates
         self.smtpPort = smtpPort
         self.httpsPort = httpsPort
+        self.allowPrivateAddresses = allowPrivateAddresses
         self.heloName = heloName
         self.timeout = timeout
         self.publicSuffixList = publicSuffixList
@@ -67,6 +70,7 @@ public struct DoctorConfiguration: Sendable {
             dmarcPolicy: DMARCRecord.Policy(rawValue: DoctorSettings.dmarcPolicy.read(config)) ?? .reject,
             dmarcReports: DoctorSettings.dmarcReports.read(config), tlsrptReports: DoctorSettings.tlsrptReports.read(config),
             nextCertificates: next, smtpPort: DoctorSettings.smtpPort.read(config), httpsPort: DoctorSettings.httpsPort.read(config),
+            allowPrivateAddresses: DoctorSettings.allowPrivateAddresses.read(config),
             heloName: helo.isEmpty ? ProcessInfo.processInfo.hostName : helo, timeout: DoctorSettings.timeout.read(config),
             publicSuffixList: list
         )
@@ -75,6 +79,13 @@ public struct DoctorConfiguration: Sendable {
     /// `template` with `{domain}` replaced.
     func expand(_ template: String, for domain: DomainName) -> String {
         template.replacingOccurrences(of: "{domain}", with: domain.ascii)
+    }
+
+    /// A request to one of our URLs as the outside world makes it.
+    func request(_ method: HTTPRequest.Method, _ url: URL) -> HTTPRequest {
+        var request = HTTPRequest(method: method, url: url, maxBodySize: 64 * 1024, timeout: timeout)
+        request.publicAddressesOnly = !allowPrivateAddresses
+        return request
     }
 
     /// `:port` for a URL when the HTTPS port is not 443.
@@ -92,16 +103,26 @@ public struct DoctorConfigurationError: Error, Sendable, CustomStringConvertible
 /// validating resolver and fetched with certificate checks, as the senders and CAs that rely on the
 /// records would.
 public struct DomainDoctor: Sendable {
-    let configuration: DoctorConfiguration
+    public let configuration: DoctorConfiguration
     let resolver: DNSResolver
     let fetcher: HTTPFetcher
     let logger: Logger
+    private let probes = ProbeCache()
 
     public init(configuration: DoctorConfiguration, resolver: DNSResolver, fetcher: HTTPFetcher, logger: Logger) {
         self.configuration = configuration
         self.resolver = resolver
         self.fetcher = fetcher
         self.logger = logger
+    }
+
+    /// The STARTTLS probe of `host` at `address`, made once per doctor: MX hosts many domains share are
+    /// probed once, and the DANE check and the TLSA lines see the same certificate.
+    func probe(host: String, address: IPAddress) async throws -> SMTPStartTLSProbe {
+        try await probes.probe(key: "\(host) \(address)") { [fetcher, configuration] in
+            try await fetcher.probeSMTPStartTLS(host: host, address: address, port: configuration.smtpPort,
+                                                heloName: configuration.heloName, timeout: configuration.timeout)
+        }
     }
 
     /// Every check of one domain; `wkd` adds the WKD check (domains whose keys we publish).
@@ -150,6 +171,18 @@ public struct DomainDoctor: Sendable {
         } catch {
             return .failure(DoctorLookupFailure(description: "the TXT look-up of \(name) failed: \(error)"))
         }
+    }
+}
+
+/// The probes one doctor has made, by host and address.
+private actor ProbeCache {
+    private var probes: [String: Task<SMTPStartTLSProbe, any Error>] = [:]
+
+    func probe(key: String, _ make: @escaping @Sendable () async throws -> SMTPStartTLSProbe) async throws -> SMTPStartTLSProbe {
+        if let running = probes[key] { return try await running.value }
+        let task = Task { try await make() }
+        probes[key] = task
+        return try await task.value
     }
 }
 

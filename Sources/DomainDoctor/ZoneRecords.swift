@@ -24,11 +24,11 @@ extension DomainDoctor {
             records.append(ZoneRecord(name: apex, type: "CAA", data: "", comment: "CAA: set doctor.caa.issuers to the CAs we use"))
         }
         records += caaProperties(domain).map { ZoneRecord(name: apex, type: "CAA", data: $0, comment: "CAA (RFC 8659)") }
-        if let policy = configuration.ownPolicy {
+        if let policy = configuration.ownPolicy, configuration.ownPolicyDomains.contains(domain.ascii) {
             records.append(ZoneRecord(name: "_mta-sts." + apex, type: "TXT", data: "\"v=STSv1; id=\(policy.recordID)\"",
                                       comment: "MTA-STS (RFC 8461): id of the policy palisade-transport serves; mta-sts.\(apex) must reach its HTTPS listener"))
         } else {
-            records.append(ZoneRecord(name: "_mta-sts." + apex, type: "TXT", data: "", comment: "MTA-STS: set transport.ownPolicy.* first"))
+            records.append(ZoneRecord(name: "_mta-sts." + apex, type: "TXT", data: "", comment: "MTA-STS: add the domain to transport.ownPolicy.domains (and set the policy) first"))
         }
         records.append(ZoneRecord(name: "_smtp._tls." + apex, type: "TXT", data: tlsrptData(domain), comment: "TLSRPT (RFC 8460)"))
         records.append(ZoneRecord(name: "_dmarc." + apex, type: "TXT", data: dmarcData(domain), comment: "DMARC (RFC 7489)"))
@@ -43,8 +43,7 @@ extension DomainDoctor {
             do {
                 let addresses = try await resolver.addresses(of: try DNSName(host))
                 guard let address = addresses.all.first else { throw DoctorLookupFailure(description: "\(host) has no address") }
-                let probe = try await fetcher.probeSMTPStartTLS(host: host, address: address, port: configuration.smtpPort,
-                                                                heloName: configuration.heloName, timeout: configuration.timeout)
+                let probe = try await probe(host: host, address: address)
                 records.append(ZoneRecord(name: tlsa, type: "TLSA", data: Self.tlsaData(probe.chain[0]), comment: "DANE-EE: the key \(host) presents now"))
             } catch {
                 records.append(ZoneRecord(name: tlsa, type: "TLSA", data: "", comment: "TLSA for \(host): the STARTTLS probe failed: \(error)"))

@@ -207,6 +207,8 @@ final class CurlTransfer: @unchecked Sendable {
             string(CURLOPT_CUSTOMREQUEST, "NOOP")
             long(CURLOPT_FRESH_CONNECT, 1)
             long(CURLOPT_FORBID_REUSE, 1)
+            // A resumed session presents no certificate (and curl 8.12 and later share sessions across handles).
+            long(CURLOPT_SSL_SESSIONID_CACHE, 0)
         } else {
             string(CURLOPT_PROTOCOLS_STR, "https")
             long(CURLOPT_SSL_VERIFYPEER, 1)

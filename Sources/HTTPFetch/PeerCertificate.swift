@@ -24,12 +24,15 @@ public struct PeerCertificate: Sendable, Equatable {
     /// Reads one DER certificate.
     public init(der: [UInt8]) throws(Invalid) {
         guard !der.isEmpty, der.count <= Self.maximumSize else { throw Invalid(description: "a certificate must be 1 to \(Self.maximumSize) bytes") }
-        let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
+        let (parsed, consumed): (OpaquePointer?, Int) = der.withUnsafeBufferPointer { buffer in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_X509(nil, &cursor, buffer.count)
+            let certificate = d2i_X509(nil, &cursor, buffer.count)
+            return (certificate, cursor.map { $0 - buffer.baseAddress! } ?? 0)
         }
         guard let certificate = parsed else { throw Invalid(description: "not a DER X.509 certificate") }
         defer { X509_free(certificate) }
+        // TLSA selector 0 hashes exactly the certificate: nothing may follow it.
+        guard consumed == der.count else { throw Invalid(description: "\(der.count - consumed) bytes follow the certificate") }
         var spki: UnsafeMutablePointer<UInt8>?
         let length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(certificate), &spki)
         guard length > 0, let spki else { throw Invalid(description: "the certificate's public key cannot be encoded") }
@@ -42,6 +45,45 @@ public struct PeerCertificate: Sendable, Equatable {
             throw Invalid(description: "the certificate's notAfter cannot be read")
         }
         self.notAfter = Date(timeIntervalSince1970: TimeInterval(timegm(&time)))
+    }
+
+    /// Whether `self` (a server's certificate) chains to `anchor` through `intermediates` and names
+    /// `host`, by OpenSSL's verifier with `anchor` as the only trust anchor (an intermediate may be one:
+    /// partial chains allowed), dates checked: what DANE-TA(2) asks (RFC 7672 §3.1.2, §3.2.2). nil when it
+    /// does, else OpenSSL's reason.
+    public func verificationFailure(anchor: PeerCertificate, intermediates: [PeerCertificate], host: String) -> String? {
+        func load(_ certificate: PeerCertificate) -> OpaquePointer? {
+            certificate.der.withUnsafeBufferPointer { buffer in
+                var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+                return d2i_X509(nil, &cursor, buffer.count)
+            }
+        }
+        guard let store = X509_STORE_new() else { return "OpenSSL could not make a certificate store" }
+        defer { X509_STORE_free(store) }
+        guard let leaf = load(self), let trusted = load(anchor) else { return "a certificate cannot be read" }
+        defer { X509_free(leaf); X509_free(trusted) }
+        guard X509_STORE_add_cert(store, trusted) == 1 else { return "the trust anchor cannot be used" }
+        guard let untrusted = OPENSSL_sk_new_null() else { return "OpenSSL could not make a stack" }
+        var loaded: [OpaquePointer] = []
+        defer {
+            OPENSSL_sk_free(untrusted)
+            loaded.forEach { X509_free($0) }
+        }
+        for certificate in intermediates.prefix(16) {
+            guard let x509 = load(certificate) else { return "a certificate cannot be read" }
+            loaded.append(x509)
+            _ = OPENSSL_sk_push(untrusted, UnsafeRawPointer(x509))
+        }
+        guard let context = X509_STORE_CTX_new() else { return "OpenSSL could not make a verification context" }
+        defer { X509_STORE_CTX_free(context) }
+        guard X509_STORE_CTX_init(context, store, leaf, untrusted) == 1 else { return "OpenSSL could not start verification" }
+        let parameters = X509_STORE_CTX_get0_param(context)
+        _ = X509_VERIFY_PARAM_set_flags(parameters, UInt(X509_V_FLAG_PARTIAL_CHAIN))
+        guard X509_VERIFY_PARAM_set1_host(parameters, host, host.utf8.count) == 1 else { return "the host name cannot be checked" }
+        guard X509_verify_cert(context) == 1 else {
+            return String(cString: X509_verify_cert_error_string(Int(X509_STORE_CTX_get_error(context))))
+        }
+        return nil
     }
 
     /// Reads the first certificate of a PEM text (`-----BEGIN CERTIFICATE-----` … `-----END CERTIFICATE-----`).

@@ -47,7 +47,7 @@ public struct DMARCRecord: Sendable, Equatable {
         let candidates = records.filter { record in
             guard let first = record.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first,
                   let equals = first.firstIndex(of: "=") else { return false }
-            return first[..<equals].trimmingWhitespace() == "v" && first[first.index(after: equals)...].trimmingWhitespace() == "DMARC1"
+            return first[..<equals].trimmingWhitespace().lowercased() == "v" && first[first.index(after: equals)...].trimmingWhitespace() == "DMARC1"
         }
         switch candidates.count {
         case 0: return .none
@@ -68,7 +68,9 @@ public struct DMARCRecord: Sendable, Equatable {
         var tags: [String: String] = [:]
         for (index, part) in parts.enumerated() {
             guard let equals = part.firstIndex(of: "=") else { throw DMARCRecordError("\"\(part.prefix(40))\" is not tag=value") }
-            let name = part[..<equals].trimmingWhitespace()
+            // ABNF's quoted strings are case-insensitive (RFC 5234 §2.3): tag names and keyword values;
+            // only "DMARC1" is spelled with %x codes, so case-sensitive.
+            let name = part[..<equals].trimmingWhitespace().lowercased()
             let value = part[part.index(after: equals)...].trimmingWhitespace()
             guard let first = name.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII,
                   name.utf8.allSatisfy({ $0 < 0x80 && ($0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)) }) else {
@@ -128,7 +130,7 @@ public struct DMARCRecord: Sendable, Equatable {
             return result
         }
 
-        let options = tags["fo"].map { $0.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() } } ?? ["0"]
+        let options = tags["fo"].map { $0.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingWhitespace().lowercased() } } ?? ["0"]
         guard options.allSatisfy({ ["0", "1", "d", "s"].contains($0) }) else { throw DMARCRecordError("fo=\(tags["fo"]!.prefix(40)) is not a list of 0, 1, d and s") }
         return DMARCRecord(
             policy: try policy("p"), subdomainPolicy: try policy("sp"), nonexistentPolicy: try policy("np"),

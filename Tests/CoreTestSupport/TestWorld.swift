@@ -16,8 +16,9 @@ public struct TestWorld: Sendable {
     public let wkdRoot: String
     /// The plain-HTTP port nginx proxies `keys.secure.palisade.example` to: a test's VKS server listens there.
     public let vksBackendPort: Int
-    /// The real Postfix speaking STARTTLS with the doctor MX certificate (`https/mx.pem`) on 127.0.0.1.
-    public let smtpPort: Int
+    /// The real Postfix speaking STARTTLS with the doctor MX certificate (`https/mx.pem`) on 127.0.0.1;
+    /// nil when world.sh did not run as root (Postfix's master refuses to run otherwise).
+    public let smtpPort: Int?
 
     public struct Missing: Error, CustomStringConvertible {
         public let description: String
@@ -52,7 +53,7 @@ public struct TestWorld: Sendable {
             certificateAuthorityFile: try value("PALISADE_TEST_HTTPS_CA"),
             wkdRoot: try value("PALISADE_TEST_WKD_ROOT"),
             vksBackendPort: Int(try value("PALISADE_TEST_VKS_BACKEND_PORT")) ?? 0,
-            smtpPort: Int(try value("PALISADE_TEST_SMTP_PORT")) ?? 0
+            smtpPort: values["PALISADE_TEST_SMTP_PORT"].flatMap { Int($0) }
         )
     }
 }

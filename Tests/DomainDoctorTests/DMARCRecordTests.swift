@@ -18,6 +18,14 @@ struct DMARCRecordTests {
         #expect(record.failureOptions == ["1", "d"] && record.reportInterval == 3600)
     }
 
+    @Test("Tag names and keyword values are case-insensitive, DMARC1 is not (RFC 7489's ABNF)")
+    func caseRules() throws {
+        let record = try DMARCRecord.parse("V=DMARC1; P=Reject; SP=none; ADKIM=S; FO=D:1")
+        #expect(record.policy == .reject && record.subdomainPolicy == DMARCRecord.Policy.none && record.dkimAlignment == .strict)
+        #expect(record.failureOptions == ["d", "1"])
+        #expect(DMARCRecord.discover(["V = DMARC1; p=none"]) != .none)
+    }
+
     @Test("Defaults: relaxed alignment, pct 100, no test mode, one report a day")
     func defaults() throws {
         let record = try DMARCRecord.parse("v=DMARC1; p=none")
@@ -30,6 +38,7 @@ struct DMARCRecordTests {
         ("p=reject; v=DMARC1", "does not start with v=DMARC1"),
         ("v=DMARC2; p=reject", "does not start with v=DMARC1"),
         ("v=dmarc1; p=reject", "does not start with v=DMARC1"),
+        ("v=DMARC1; p=reject; P=none", "tag p appears more than once"),
         ("v=DMARC1; p=bogus", "p=bogus is not none, quarantine or reject"),
         ("v=DMARC1; p=reject; p=none", "tag p appears more than once"),
         ("v=DMARC1; p=reject; pct=101", "pct=101 is not a number from 0 to 100"),

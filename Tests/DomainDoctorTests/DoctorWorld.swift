@@ -16,6 +16,8 @@ struct DoctorWorld {
     static let policy = MTASTSPolicy(mode: .enforce, mx: [try! MXPattern("mx.doctor-good.secure.palisade.example")], maxAge: 604_800)
 
     let world: TestWorld
+    /// The world's Postfix.
+    let smtpPort: Int
     let resolver: DNSResolver
     let fetcher: HTTPFetcher
 
@@ -24,9 +26,12 @@ struct DoctorWorld {
 
     static func make() throws -> DoctorWorld {
         let world = try TestWorld.current()
+        guard let smtpPort = world.smtpPort else {
+            throw TestWorld.Missing(description: "the test world runs no Postfix: world.sh starts one only as root (Postfix's master runs only as root)")
+        }
         let logger = Logger(label: "palisade.test.doctor")
         let resolver = try world.resolver(logger: logger)
-        return DoctorWorld(world: world, resolver: resolver, fetcher: try world.fetcher(resolver: resolver, logger: logger))
+        return DoctorWorld(world: world, smtpPort: smtpPort, resolver: resolver, fetcher: try world.fetcher(resolver: resolver, logger: logger))
     }
 
     func certificate(_ name: String) throws -> PeerCertificate {
@@ -37,18 +42,18 @@ struct DoctorWorld {
         let configuration = DoctorConfiguration(
             caaIssuers: ["ca.palisade.example"], caaIodef: "mailto:security@palisade.example",
             ownPolicy: Self.policy, ownPolicyDomains: [Self.good, Self.bad], dmarcReports: "mailto:dmarc@{domain}",
-            nextCertificates: next, smtpPort: world.smtpPort, httpsPort: world.httpsPort, heloName: "doctor.test",
+            nextCertificates: next, smtpPort: smtpPort, httpsPort: world.httpsPort, allowPrivateAddresses: true, heloName: "doctor.test",
             timeout: .seconds(10), publicSuffixList: try PublicSuffixList())
         return DomainDoctor(configuration: configuration, resolver: resolver, fetcher: fetcher, logger: Logger(label: "palisade.test.doctor"))
     }
 
-    /// A configuration file for platformctl with the same settings.
-    func configurationFile() throws -> URL {
+    /// A configuration file for platformctl with the same settings (our policy served for `ownPolicyDomains`).
+    func configurationFile(ownPolicyDomains: [String] = [DoctorWorld.good, DoctorWorld.bad]) throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-doctor-\(UUID().uuidString.prefix(8)).yaml")
         try (world.clientSettingsYAML + "\n" + """
             transport:
               ownPolicy:
-                domains: [\(Self.good), \(Self.bad)]
+                domains: [\(ownPolicyDomains.joined(separator: ", "))]
                 mx: [mx.doctor-good.secure.palisade.example]
                 maxAge: 7d
             doctor:
@@ -59,8 +64,9 @@ struct DoctorWorld {
                 rua: "mailto:dmarc@{domain}"
               dane:
                 nextCertificates: [\(certificates.appendingPathComponent("mx-next.pem").path)]
-              smtpPort: \(world.smtpPort)
+              smtpPort: \(smtpPort)
               httpsPort: \(world.httpsPort)
+              allowPrivateAddresses: true
               heloName: doctor.test
             """).write(to: file, atomically: true, encoding: .utf8)
         return file

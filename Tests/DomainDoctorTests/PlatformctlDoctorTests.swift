@@ -28,6 +28,18 @@ struct PlatformctlDoctorTests {
         }
     }
 
+    @Test("Warnings alone exit 1, as monitoring plugins read it")
+    func warnings() async throws {
+        try await Self.withPlatformDomains([DoctorWorld.good]) { db, _, world in
+            let config = try world.configurationFile(ownPolicyDomains: [DoctorWorld.bad])
+            defer { try? FileManager.default.removeItem(at: config) }
+            let result = try await db.platformctl(["doctor", "--config", config.path])
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.output.contains("\(DoctorWorld.good): WARN"))
+            #expect(result.output.contains("is not in transport.ownPolicy.domains"))
+        }
+    }
+
     @Test("dns records prints the zone lines: CAA, the _mta-sts id of our policy, TLSRPT, DMARC and TLSA of the current and next key")
     func records() async throws {
         try await Self.withPlatformDomains([DoctorWorld.good]) { db, config, world in

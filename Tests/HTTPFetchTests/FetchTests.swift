@@ -175,7 +175,7 @@ struct FetchTests {
         }
         #expect(bogus.contains("DNSSEC validation failed"))
         #expect(await failure(.get(url("nope", "/"))) == .dnsFailure(host: "nope.secure.palisade.example", reason: "no such name"))
-        guard case .dnsFailure = await failure(.get(URL(string: "https://lame.example/")!)) else {
+        guard case .dnsFailure = await failure(.get(URL(string: "https://lame.example.net/")!)) else {
             Issue.record("expected a DNS failure for a SERVFAIL name")
             return
         }

@@ -86,7 +86,7 @@ struct SocketmapServerTests {
                     #expect(status == 1 && output.isEmpty, "\(key) (\(profile)): not found: \(output)")
                 }
             }
-            for key in ["lame.example", "sts-oversize.\(Self.s)", "sts-redirect.\(Self.s)", "sts-nomatch.\(Self.s)"] {
+            for key in ["lame.example.net", "sts-oversize.\(Self.s)", "sts-redirect.\(Self.s)", "sts-nomatch.\(Self.s)"] {
                 let (status, output) = try await Self.postmap(key, "socketmap:inet:127.0.0.1:\(port):postfix")
                 #expect(status != 0 && output.contains("socketmap server temporary error"), "\(key): \(output)")
             }

@@ -60,7 +60,7 @@ struct TransportAnswerTests {
         let resolver = world.policyResolver()
         let cases: [(String, String)] = [
             ("expired.palisade.example", "DANE"),
-            ("lame.example", "SERVFAIL"),
+            ("lame.example.net", "SERVFAIL"),
             ("dead.palisade.example", "timed out"),
             ("sts-unavailable.\(Self.s)", "HTTP 503"),
             ("sts-oversize.\(Self.s)", "larger than 65536"),

@@ -509,6 +509,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MailAuthenticationTests",
+            dependencies: [
+                "MailPolicy", "Core", "DNS", "CoreTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DomainDoctorTests",
             dependencies: [
                 "DomainDoctor", "MailPolicy", "Core", "DNS", "HTTPFetch", "CoreTestSupport", "platformctl",

@@ -1,6 +1,6 @@
 // The libFuzzer target for the mail transport policy parsers: Postfix socketmap requests (netstrings) and
 // their look-up keys,
-// MTA-STS, TLSRPT and DMARC TXT records (as one record and as a TXT answer of several), MTA-STS policy files, with
+// MTA-STS, TLSRPT, DMARC and SPF TXT records (SPF's macro strings too) (as one record and as a TXT answer of several), MTA-STS policy files, with
 // their mx patterns matched, and certificates as an MX presents them to the doctor's STARTTLS probe (DER, and PEM
 // as libcurl hands them over), all on hostile bytes.
 //
@@ -45,6 +45,11 @@ func fuzzOne(_ bytes: [UInt8]) {
         precondition(!record.aggregateReports.contains { !$0.contains(":") }, "a report address is a URI")
     }
     _ = DMARCRecord.discover(text.split(separator: "\n").map(String.init))
+    if let record = try? SPFRecord.parse(text) {
+        precondition(SPFRecord.isSPF(text), "a parsed SPF record starts with v=spf1")
+        precondition(record.directives.count <= text.utf8.count, "a directive takes at least a byte")
+    }
+    _ = try? SPFMacroString(text)
     if let certificate = try? PeerCertificate(der: bytes) {
         precondition(!certificate.subjectPublicKeyInfo.isEmpty, "a certificate has a key")
     }

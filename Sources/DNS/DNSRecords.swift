@@ -2,6 +2,7 @@
 public enum DNSRecordType: UInt16, Sendable, CustomStringConvertible, CaseIterable {
     case a = 1
     case cname = 5
+    case ptr = 12
     case mx = 15
     case txt = 16
     case aaaa = 28
@@ -12,6 +13,7 @@ public enum DNSRecordType: UInt16, Sendable, CustomStringConvertible, CaseIterab
         switch self {
         case .a: "A"
         case .cname: "CNAME"
+        case .ptr: "PTR"
         case .mx: "MX"
         case .txt: "TXT"
         case .aaaa: "AAAA"
@@ -152,6 +154,21 @@ public struct AAAARecord: DNSRecord {
     public init(rdata: ArraySlice<UInt8>, in message: DNSMessage) throws {
         guard rdata.count == 16, let address = IPAddress(bytes: rdata) else { throw DNSMessage.ParseError("AAAA record is not 16 octets") }
         self.address = address
+    }
+}
+
+/// A PTR record's name: what an address's reverse name (`in-addr.arpa`, `ip6.arpa`) points to, which
+/// SPF's `ptr` mechanism and `%{p}` macro check forward (RFC 7208 §5.5).
+public struct PTRRecord: DNSRecord {
+    public static let type = DNSRecordType.ptr
+    public let target: DNSName
+
+    public init(target: DNSName) { self.target = target }
+
+    public init(rdata: ArraySlice<UInt8>, in message: DNSMessage) throws {
+        let (name, end) = try message.name(at: rdata.startIndex)
+        guard end == rdata.endIndex else { throw DNSMessage.ParseError("PTR record has trailing octets") }
+        target = name
     }
 }
 

@@ -130,6 +130,7 @@ public final class DNSResolver: Sendable {
     public func tlsa(_ name: DNSName) async throws -> DNSAnswer<TLSARecord> { try await lookup(name) }
     public func caa(_ name: DNSName) async throws -> DNSAnswer<CAARecord> { try await lookup(name) }
     public func cname(_ name: DNSName) async throws -> DNSAnswer<CNAMERecord> { try await lookup(name) }
+    public func ptr(_ name: DNSName) async throws -> DNSAnswer<PTRRecord> { try await lookup(name) }
 
     /// A and AAAA look-ups of one host, made side by side.
     public func addresses(of name: DNSName) async throws -> DNSAddresses {

@@ -105,10 +105,12 @@ test: deps
 	export PALISADE_TEST_DATABASE_URL=$$($(PG) start "$$cluster" "$$port")
 	$(WORLD) start "$$world" >/dev/null
 	export PALISADE_TEST_WORLD=$$world
-	# sys4's tlsrpt-reporter from PyPI, a real TLS report generator for the TLSRPT intake tests.
+	# From PyPI: sys4's tlsrpt-reporter, a real TLS report generator for the TLSRPT intake tests; dkimpy's
+	# dkimsign (with PyNaCl for Ed25519), a real DKIM signer for the DKIM tests.
 	venv=.build/test-venv
 	[ -x $$venv/bin/tlsrpt-reportd ] || { python3 -m venv $$venv && $$venv/bin/pip install -q tlsrpt-reporter==0.6.0; }
-	export PALISADE_TEST_TLSRPT_REPORTER=$$PWD/$$venv
+	[ -x $$venv/bin/dkimsign ] || $$venv/bin/pip install -q dkimpy==1.1.8 pynacl==1.6.2 dnspython==2.9.2
+	export PALISADE_TEST_TLSRPT_REPORTER=$$PWD/$$venv PALISADE_TEST_DKIMPY=$$PWD/$$venv
 	$(SWIFT) test --skip-build
 
 # Job-queue benchmark (release build) against the batched SKIP LOCKED limit and pgqueuer.

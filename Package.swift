@@ -206,7 +206,7 @@ let package = Package(
         // Mail transport policy: MTA-STS (and, with the transport daemon, DANE), parsed and decided.
         .target(
             name: "MailPolicy",
-            dependencies: ["Core", "DNS", "HTTPFetch"],
+            dependencies: ["Core", "DNS", "HTTPFetch", "COpenSSL"],
             swiftSettings: swiftSettings
         ),
         // SMTP TLS reports (RFC 8460): parsed strictly, taken in over HTTPS or by mail, aggregated per day by jobs.

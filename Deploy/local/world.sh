@@ -30,6 +30,8 @@
 # inherits. Their MX hosts resolve to a real Postfix (its own instance, STARTTLS with the world CA's certificate for
 # both MX names) on 127.0.0.1:PALISADE_TEST_SMTP_PORT; Postfix runs only as root, so without root that is empty
 # and the doctor tests say so.
+# DKIM: keys made at every start under DIR/dkim (rsa: 2048 bits, small: 512 bits, ed: Ed25519; dkimpy's key file
+# formats), published at <selector>._domainkey.dkim.secure.palisade.example with revoked (empty p=).
 # Everything listens on 127.0.0.1 on free ports picked at start.
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -45,6 +47,27 @@ here=$(cd "$(dirname "$0")" && pwd)/world
 # The doctor tests' MTA-STS policy (transport.ownPolicy: mode enforce, this MX, max_age 7 days), CRLF lines
 # as palisade-transport serves it; its _mta-sts id is the first 20 hex digits of its SHA-256.
 doctor_policy() { printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.doctor-good.secure.palisade.example\r\nmax_age: 604800\r\n'; }
+
+# txt_strings TEXT: TEXT as zone-file character-strings of at most 200 octets each.
+txt_strings() { local text=$1 out=""; while [ -n "$text" ]; do out+="\"${text:0:200}\" "; text=${text:200}; done; echo "$out"; }
+
+# DKIM keys for the milter tests: RSA (PKCS#1 PEM, as dkimsign reads it) and Ed25519 (the base64 seed, as dkimpy
+# writes it), and their key records.
+make_dkim_keys() {
+    local dkim=$dir/dkim
+    mkdir -p "$dkim"
+    openssl genrsa -traditional -out "$dkim/rsa.key" 2048 2>/dev/null
+    openssl genrsa -traditional -out "$dkim/small.key" 512 2>/dev/null
+    openssl genpkey -algorithm ed25519 -out "$dkim/ed.pem" 2>/dev/null
+    openssl pkey -in "$dkim/ed.pem" -outform DER | tail -c 32 | base64 -w0 > "$dkim/ed.key"
+    {
+        for name in rsa small; do
+            echo "$name._domainkey.dkim  TXT  $(txt_strings "v=DKIM1; k=rsa; p=$(openssl rsa -in "$dkim/$name.key" -pubout -outform DER 2>/dev/null | base64 -w0)")"
+        done
+        echo "ed._domainkey.dkim  TXT  \"v=DKIM1; k=ed25519; p=$(openssl pkey -in "$dkim/ed.pem" -pubout -outform DER | tail -c 32 | base64 -w0)\""
+        echo 'revoked._domainkey.dkim  TXT  "v=DKIM1; k=rsa; p="'
+    } > "$dkim/records"
+}
 
 # spki_sha256 CERT.pem: the TLSA 3 1 1 data of the certificate's key.
 spki_sha256() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1 | tr a-f A-F; }
@@ -123,6 +146,7 @@ _smtp._tls.doctor-bad    TXT   "v=TLSRPTv1; rua=https://www.secure.palisade.exam
 _dmarc.doctor-bad        TXT   "v=DMARC1; p=bogus"
 EOF
     echo '_dmarc   TXT   "v=DMARC1; p=none"' >> "$dns/palisade.example.zone"
+    cat "$dir/dkim/records" >> "$dns/secure.palisade.example.zone"
     cd "$dns"
     # ldns-keygen prints the key's base name; the KSK gets a .ds file, used as the parent's DS.
     keys() { local ksk zsk; ksk=$(ldns-keygen -a ECDSAP256SHA256 -k "$1"); zsk=$(ldns-keygen -a ECDSAP256SHA256 "$1"); echo "$ksk $zsk"; }
@@ -394,6 +418,7 @@ start)
     done
     # Certificates first: the signed zones carry TLSA records of some of them.
     issue_certificates
+    make_dkim_keys
     sign_dns
     start_dns "$dns_port"
     start_https "$https_port" "$vks_port"

@@ -1,6 +1,7 @@
 // The libFuzzer target for the mail transport policy parsers: Postfix socketmap requests (netstrings) and
 // their look-up keys,
-// MTA-STS, TLSRPT, DMARC and SPF TXT records (SPF's macro strings too) (as one record and as a TXT answer of several), MTA-STS policy files, with
+// MTA-STS, TLSRPT, DMARC and SPF TXT records (SPF's macro strings too), DKIM signatures, key records and body
+// canonicalization (as one record and as a TXT answer of several), MTA-STS policy files, with
 // their mx patterns matched, and certificates as an MX presents them to the doctor's STARTTLS probe (DER, and PEM
 // as libcurl hands them over), all on hostile bytes.
 //
@@ -50,6 +51,14 @@ func fuzzOne(_ bytes: [UInt8]) {
         precondition(record.directives.count <= text.utf8.count, "a directive takes at least a byte")
     }
     _ = try? SPFMacroString(text)
+    if let signature = try? DKIMSignature.parse(text) {
+        precondition(signature.signedHeaders.contains("from"), "a DKIM signature signs From")
+    }
+    _ = try? DKIMKeyRecord.parse(text)
+    for mode in [DKIMSignature.Canonicalization.simple, .relaxed] {
+        let body = DKIMCanonicalization.body(bytes, mode)
+        precondition(body.isEmpty || body.suffix(2) == [13, 10], "a canonical body ends in CRLF")
+    }
     if let certificate = try? PeerCertificate(der: bytes) {
         precondition(!certificate.subjectPublicKeyInfo.isEmpty, "a certificate has a key")
     }

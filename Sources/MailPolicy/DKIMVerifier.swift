@@ -15,6 +15,15 @@ public struct DKIMResult: Sendable, Equatable {
     public let reason: String
     /// The key record says `t=y`.
     public let testing: Bool
+
+    public init(kind: Kind, domain: String, selector: String, algorithm: String, reason: String, testing: Bool) {
+        self.kind = kind
+        self.domain = domain
+        self.selector = selector
+        self.algorithm = algorithm
+        self.reason = reason
+        self.testing = testing
+    }
 }
 
 /// Verifies every DKIM signature of a message (RFC 6376, RFC 8463): the key from DNS (a failure is

@@ -1,0 +1,193 @@
+import Core
+import DNS
+import Foundation
+
+/// What DMARC decided for one message (RFC 7489 §6.6, RFC 9989): the result, the policy that applies to
+/// the From domain, and the disposition after `pct` and `t=`.
+public struct DMARCVerdict: Sendable, Equatable {
+    public enum Result: String, Sendable { case pass, fail, none, temperror, permerror }
+
+    public let result: Result
+    /// The RFC5322.From domain.
+    public let fromDomain: String
+    /// The domain whose record applied (nil: none found).
+    public let policyDomain: String?
+    /// The policy the record asks for this domain (p, sp or np).
+    public let policy: DMARCRecord.Policy?
+    /// What to do: the policy for a failure, lowered one step when `pct` did not sample it or `t=y`.
+    public let disposition: DMARCRecord.Policy
+    public let dkimAligned: Bool
+    public let spfAligned: Bool
+    /// The record that applied, for aggregate reports.
+    public let record: DMARCRecord?
+    public let reason: String
+}
+
+/// Evaluates DMARC: finds the policy record of the From domain and the Organizational Domains for
+/// relaxed alignment either by RFC 9989's DNS tree walk (at most 8 queries, `psd=` honoured) or by the
+/// Public Suffix List (RFC 7489), and judges SPF and DKIM alignment. Any DNS failure on the way is
+/// `temperror`, never a pass or a "no policy".
+public struct DMARCEvaluator: Sendable {
+    public enum Discovery: Sendable {
+        case treeWalk
+        case publicSuffixList(PublicSuffixList)
+    }
+
+    let resolver: DNSResolver
+    let discovery: Discovery
+    /// Chooses whether a `pct` below 100 samples this message: a number in 0..<100.
+    let sample: @Sendable () -> Int
+
+    /// At most this many `_dmarc` queries per walk (RFC 9989).
+    public static let maximumWalk = 8
+
+    public init(resolver: DNSResolver, discovery: Discovery = .treeWalk, sample: @escaping @Sendable () -> Int = { Int.random(in: 0..<100) }) {
+        self.resolver = resolver
+        self.discovery = discovery
+        self.sample = sample
+    }
+
+    /// `spf`: the SPF result of MAIL FROM and its domain; `dkim`: every signature's result.
+    public func evaluate(fromDomain: String, spf: (kind: SPFResult.Kind, domain: String)?, dkim: [DKIMResult]) async -> DMARCVerdict {
+        let from = fromDomain.lowercased()
+        func verdict(_ result: DMARCVerdict.Result, _ reason: String, domain: String? = nil, record: DMARCRecord? = nil, policy: DMARCRecord.Policy? = nil,
+                     disposition: DMARCRecord.Policy = .none, dkimAligned: Bool = false, spfAligned: Bool = false) -> DMARCVerdict {
+            DMARCVerdict(result: result, fromDomain: from, policyDomain: domain, policy: policy, disposition: disposition, dkimAligned: dkimAligned,
+                         spfAligned: spfAligned, record: record, reason: reason)
+        }
+        guard let fromName = try? DomainName(from) else { return verdict(.permerror, "the From domain \"\(from.prefix(80))\" is not a domain name") }
+        do {
+            guard let (policyDomain, record) = try await findPolicy(fromName) else { return verdict(.none, "no DMARC record for \(from)") }
+            let fromOrganization = try await organizationalDomain(fromName)
+            func aligned(_ domain: String, _ mode: DMARCRecord.Alignment) async throws -> Bool {
+                let other = domain.lowercased()
+                if other == from { return true }
+                guard mode == .relaxed, let name = try? DomainName(other) else { return false }
+                return try await organizationalDomain(name) == fromOrganization
+            }
+            var dkimAligned = false
+            for result in dkim where result.kind == .pass {
+                if try await aligned(result.domain, record.dkimAlignment) { dkimAligned = true; break }
+            }
+            var spfAligned = false
+            if let spf, spf.kind == .pass { spfAligned = try await aligned(spf.domain, record.spfAlignment) }
+            // The policy for this domain: p at the policy domain itself; below it np for a domain that does
+            // not exist, else sp, else p (RFC 9989 §5.3.1).
+            var policy = record.policy
+            if policyDomain != fromName.ascii {
+                policy = record.subdomainPolicy ?? record.policy
+                if let np = record.nonexistentPolicy, try await !exists(fromName) { policy = np }
+            }
+            guard let policy else { return verdict(.none, "the record at _dmarc.\(policyDomain) has no p tag", domain: policyDomain, record: record) }
+            if dkimAligned || spfAligned {
+                return verdict(.pass, dkimAligned ? "DKIM aligned with \(from)" : "SPF aligned with \(from)", domain: policyDomain, record: record,
+                               policy: policy, dkimAligned: dkimAligned, spfAligned: spfAligned)
+            }
+            var disposition = policy
+            var notes = ["neither SPF nor DKIM aligned with \(from)"]
+            if record.percent < 100, sample() >= record.percent {
+                disposition = Self.lowered(disposition)
+                notes.append("pct=\(record.percent) did not sample this message")
+            }
+            if record.testing {
+                disposition = Self.lowered(disposition)
+                notes.append("t=y")
+            }
+            return verdict(.fail, notes.joined(separator: "; "), domain: policyDomain, record: record, policy: policy, disposition: disposition)
+        } catch let failure as DMARCLookupFailure {
+            return verdict(.temperror, failure.reason)
+        } catch {
+            return verdict(.temperror, "\(error)")
+        }
+    }
+
+    /// RFC 7489 §6.6.4 and RFC 9989's t=y: one step less strict.
+    static func lowered(_ policy: DMARCRecord.Policy) -> DMARCRecord.Policy {
+        switch policy {
+        case .reject: .quarantine
+        case .quarantine, .none: .none
+        }
+    }
+
+    /// The record that applies to `domain`: its own, else by the tree walk (or the PSL's Organizational Domain).
+    func findPolicy(_ domain: DomainName) async throws -> (String, DMARCRecord)? {
+        if let record = try await record(at: domain.ascii) { return (domain.ascii, record) }
+        switch discovery {
+        case .publicSuffixList(let list):
+            let organization = list.organizationalDomain(of: domain).ascii
+            guard organization != domain.ascii, let record = try await record(at: organization) else { return nil }
+            return (organization, record)
+        case .treeWalk:
+            for name in Self.walk(domain).dropFirst() {
+                if let record = try await record(at: name) { return (name, record) }
+            }
+            return nil
+        }
+    }
+
+    /// The Organizational Domain (RFC 9989 §4.10.2 by the walk, RFC 7489 §3.2 by the list).
+    func organizationalDomain(_ domain: DomainName) async throws -> String {
+        switch discovery {
+        case .publicSuffixList(let list):
+            return list.organizationalDomain(of: domain).ascii
+        case .treeWalk:
+            var found: String?
+            var previous: String?
+            for name in Self.walk(domain) {
+                if let record = try await record(at: name) {
+                    if record.publicSuffixDomain == "n" { return name }
+                    if record.publicSuffixDomain == "y" { return previous ?? name }
+                    found = name
+                }
+                previous = name
+            }
+            return found ?? domain.ascii
+        }
+    }
+
+    /// The names the walk queries: the domain, then (past 8 labels, from the 7 rightmost) one label less
+    /// each time down to the top-level domain; at most 8.
+    static func walk(_ domain: DomainName) -> [String] {
+        let labels = domain.labels.map(String.init)
+        var counts = [labels.count]
+        var next = min(labels.count - 1, 7)
+        while next >= 1, counts.count < maximumWalk {
+            counts.append(next)
+            next -= 1
+        }
+        return counts.map { labels.suffix($0).joined(separator: ".") }
+    }
+
+    /// The one valid DMARC record at `_dmarc.<domain>`; several, or none, are nil (RFC 7489 §6.6.3).
+    func record(at domain: String) async throws -> DMARCRecord? {
+        let name = "_dmarc.\(domain)"
+        let answer: DNSAnswer<TXTRecord>
+        do { answer = try await resolver.txt(try DNSName(name)) } catch { throw DMARCLookupFailure(reason: "the look-up of \(name) failed: \(error)") }
+        switch answer.outcome {
+        case .failed(let reason): throw DMARCLookupFailure(reason: "the look-up of \(name) failed: \(reason)")
+        case .noRecords, .noSuchName: return nil
+        case .records(let records):
+            if case .record(let record) = DMARCRecord.discover(records.map(\.text)) { return record }
+            return nil
+        }
+    }
+
+    /// Whether the domain exists in the DNS (for np=): NXDOMAIN for A, AAAA and MX is "does not exist".
+    func exists(_ domain: DomainName) async throws -> Bool {
+        let name = try DNSName(domain.ascii)
+        do {
+            let addresses = try await resolver.addresses(of: name)
+            if case .noSuchName = addresses.v4.outcome, case .noSuchName = addresses.v6.outcome {
+                let mx = try await resolver.mx(name)
+                if case .noSuchName = mx.outcome { return false }
+            }
+            return true
+        } catch {
+            throw DMARCLookupFailure(reason: "the look-up of \(domain) failed: \(error)")
+        }
+    }
+}
+
+struct DMARCLookupFailure: Error {
+    let reason: String
+}

@@ -1,5 +1,5 @@
 // The libFuzzer target for the mail transport policy parsers: Postfix socketmap requests (netstrings) and
-// their look-up keys,
+// their look-up keys, milter packets,
 // MTA-STS, TLSRPT, DMARC and SPF TXT records (SPF's macro strings too), DKIM signatures, key records and body
 // canonicalization (as one record and as a TXT answer of several), MTA-STS policy files, with
 // their mx patterns matched, and certificates as an MX presents them to the doctor's STARTTLS probe (DER, and PEM
@@ -31,6 +31,13 @@ func fuzzOne(_ bytes: [UInt8]) {
         case .incomplete, .broken:
             rest = []
         }
+    }
+    // A milter connection's bytes, packet after packet, as the milter listener reads them.
+    var packets = bytes[...]
+    while let (command, length) = try? MilterProtocol.parse(packets) {
+        precondition(length >= 5 && length <= packets.count, "a packet's length is within the bytes")
+        if case .body(let chunk) = command { precondition(chunk.count < length, "a body chunk is inside its packet") }
+        packets = packets.dropFirst(length)
     }
     let text = String(decoding: bytes, as: UTF8.self)
     if let record = try? MTASTSRecord.parse(text) {

@@ -1,0 +1,97 @@
+import DNS
+
+/// One milter connection's conversation (RFC-less, libmilter's protocol 6): it gathers the client,
+/// HELO, envelope sender, header fields and body of each message, and at end of message authenticates it
+/// and answers with an Authentication-Results header at the top and the action. One caller at a time:
+/// the connection that owns it feeds it commands in order.
+public final class MilterSession {
+    public static let wantedActions: MilterProtocol.Actions = [.addHeaders, .changeHeaders, .quarantine]
+    public static let wantedSteps: MilterProtocol.Steps = [.noRecipient, .noUnknown, .noData, .headerLeadingSpace]
+    /// At most this many header fields per message.
+    public static let maximumHeaders = 1_000
+
+    let authenticator: MailAuthenticator
+    let maximumMessageSize: Int
+    private var clientAddress: IPAddress?
+    private var clientName = "unknown"
+    private var helo = ""
+    private var message: ReceivedMessage?
+    private var size = 0
+    private var tooLarge = false
+    private var leadingSpace = false
+    /// The outcome of the last message, for the caller's metrics and aggregate data.
+    public private(set) var lastOutcome: AuthenticationOutcome?
+
+    public init(authenticator: MailAuthenticator, maximumMessageSize: Int = 64 << 20) {
+        self.authenticator = authenticator
+        self.maximumMessageSize = maximumMessageSize
+    }
+
+    /// The replies to `command`, in order; none for commands that take no reply (macros, abort).
+    public func handle(_ command: MilterProtocol.Command) async -> [MilterProtocol.Reply] {
+        switch command {
+        case let .optionNegotiation(_, actions, steps):
+            let agreed = MilterProtocol.Steps(rawValue: steps & Self.wantedSteps.rawValue)
+            leadingSpace = agreed.contains(.headerLeadingSpace)
+            return [.optionNegotiation(actions: MilterProtocol.Actions(rawValue: actions & Self.wantedActions.rawValue), steps: agreed)]
+        case let .connect(hostname, address, _):
+            clientAddress = address.flatMap { IPAddress($0.hasPrefix("IPv6:") ? String($0.dropFirst(5)) : $0) }
+            clientName = hostname.hasPrefix("[") ? "unknown" : hostname
+            return [.continue]
+        case .helo(let name):
+            helo = name
+            return [.continue]
+        case .mail(let sender, _):
+            var address = sender
+            if address.hasPrefix("<"), address.hasSuffix(">") { address = String(address.dropFirst().dropLast()) }
+            message = ReceivedMessage(clientAddress: clientAddress, clientName: clientName, helo: helo, mailFrom: address)
+            size = 0
+            tooLarge = false
+            return [.continue]
+        case .recipient, .data, .endOfHeaders, .unknown:
+            return [.continue]
+        case let .header(name, value):
+            size += name.utf8.count + value.utf8.count + 3
+            if size > maximumMessageSize || (message?.headers.count ?? 0) >= Self.maximumHeaders { tooLarge = true }
+            if !tooLarge {
+                // Postfix ends folded lines with LF alone; DKIM's simple canonicalization wants them as sent (CRLF).
+                let normalised = Self.crlf(leadingSpace ? value : " " + value)
+                message?.headers.append(MailHeaderField(name: name, value: normalised))
+            }
+            return [.continue]
+        case .body(let chunk):
+            size += chunk.count
+            if size > maximumMessageSize { tooLarge = true }
+            if !tooLarge { message?.body += chunk }
+            return [.continue]
+        case .endOfMessage:
+            defer { message = nil }
+            guard let message else { return [.continue] }
+            guard !tooLarge else { return [.replyCode("451 4.3.4 the message is too large to authenticate here")] }
+            let outcome = await authenticator.authenticate(message)
+            lastOutcome = outcome
+            let header = MilterProtocol.Reply.insertHeader(index: 0, name: "Authentication-Results", value: " " + outcome.authenticationResults)
+            switch outcome.action {
+            case .accept: return [header, .accept]
+            case .quarantine(let reason): return [header, .quarantine(reason), .accept]
+            case .reject(let text), .tempfail(let text): return [.replyCode(text)]
+            }
+        case .abort:
+            message = nil
+            return []
+        case .macros, .quit, .quitNewConnection:
+            return []
+        }
+    }
+
+    static func crlf(_ text: String) -> String {
+        guard text.contains("\n") else { return text }
+        var result = ""
+        var previous: Character?
+        for character in text.unicodeScalars.map(Character.init) {
+            if character == "\n", previous != "\r" { result += "\r\n" } else { result.append(character) }
+            previous = character
+        }
+        return result
+    }
+}

@@ -28,7 +28,9 @@
 # methods), doctor-bad.secure.palisade.example everything wrong (TLSA of the next key only, a stranger CA, a stale
 # id, a report URL that is not there, a broken DMARC record, no WKD); palisade.example has a DMARC p=none that insecure.palisade.example
 # inherits. Their MX hosts resolve to a real Postfix (its own instance, STARTTLS with the world CA's certificate for
-# both MX names) on 127.0.0.1:PALISADE_TEST_SMTP_PORT; Postfix runs only as root, so without root that is empty
+# both MX names) on 127.0.0.1:PALISADE_TEST_SMTP_PORT, and with smtpd_milters = inet:127.0.0.1:PALISADE_TEST_MILTER_PORT
+# (where the milter tests run palisade-transport's milter) on 127.0.0.1:PALISADE_TEST_SMTP_MILTER_PORT, queueing what
+# it accepts for the discard transport (or holding what the milter quarantines); Postfix runs only as root, so without root that is empty
 # and the doctor tests say so.
 # DKIM: keys made at every start under DIR/dkim (rsa: 2048 bits, small: 512 bits, ed: Ed25519; dkimpy's key file
 # formats), published at <selector>._domainkey.dkim.secure.palisade.example with revoked (empty p=).
@@ -318,8 +320,15 @@ start_https() {
 # A Postfix instance of its own (master run directly with -c: postfix(1) would want the directory listed in the
 # system's main.cf) that speaks STARTTLS with the doctor MX certificate on 127.0.0.1:PORT and delivers nothing.
 start_smtp() {
-    local smtp=$dir/smtp port=$1
+    local smtp=$dir/smtp port=$1 milter_smtp_port=$2 milter_port=$3
     mkdir -p "$smtp/queue/pid" "$smtp/queue/public" "$smtp/queue/private" "$smtp/data"
+    # The queue directories cleanup and qmgr use, owned as postfix-files has them.
+    local queue
+    for queue in incoming active deferred defer bounce hold corrupt flush saved trace maildrop; do
+        mkdir -p "$smtp/queue/$queue"
+        chown postfix "$smtp/queue/$queue"
+        chmod 700 "$smtp/queue/$queue"
+    done
     # Postfix's daemons run as the postfix user and must reach the queue (a umask of 077 would stop them).
     chmod o+x "$dir" "$smtp" "$smtp/queue"
     chown postfix "$smtp/queue/public" "$smtp/queue/private" "$smtp/data"
@@ -335,7 +344,12 @@ myhostname = mx.doctor-good.secure.palisade.example
 mydestination =
 local_recipient_maps =
 alias_maps =
+mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = reject
+default_transport = discard
+relay_transport = discard
+milter_default_action = tempfail
+milter_protocol = 6
 smtpd_tls_chain_files = $dir/https/mx.key, $dir/https/mx.pem
 smtpd_tls_security_level = may
 maillog_file = $smtp/maillog
@@ -343,7 +357,18 @@ maillog_file_prefixes = $smtp
 EOF
     cat > "$smtp/master.cf" <<EOF
 127.0.0.1:$port inet n - n - - smtpd
+127.0.0.1:$milter_smtp_port inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$milter_port -o smtpd_relay_restrictions=permit_mynetworks,reject
 postlog   unix-dgram n - n - 1 postlogd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+discard   unix  - - n - - discard
 anvil     unix - - n - 1 anvil
 tlsmgr    unix - - n 1000? 1 tlsmgr
 proxymap  unix - - n - - proxymap
@@ -413,8 +438,11 @@ start)
     forwarder_port=$(free_port)
     vks_port=$(free_port)
     smtp_port=$(free_port)
-    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" "$vks_port" "$smtp_port" | sort -u | wc -l)" != 6 ]; do
+    milter_smtp_port=$(free_port)
+    milter_port=$(free_port)
+    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" "$vks_port" "$smtp_port" "$milter_smtp_port" "$milter_port" | sort -u | wc -l)" != 8 ]; do
         dead_port=$(free_port); https_port=$(free_port); forwarder_port=$(free_port); vks_port=$(free_port); smtp_port=$(free_port)
+        milter_smtp_port=$(free_port); milter_port=$(free_port)
     done
     # Certificates first: the signed zones carry TLSA records of some of them.
     issue_certificates
@@ -422,7 +450,7 @@ start)
     sign_dns
     start_dns "$dns_port"
     start_https "$https_port" "$vks_port"
-    if [ "$(id -u)" = 0 ]; then start_smtp "$smtp_port"; else smtp_port=""; echo "world.sh: not root: no Postfix (the doctor tests need one)" >&2; fi
+    if [ "$(id -u)" = 0 ]; then start_smtp "$smtp_port" "$milter_smtp_port" "$milter_port"; else smtp_port=""; milter_smtp_port=""; echo "world.sh: not root: no Postfix (the doctor tests need one)" >&2; fi
     stubs="palisade.example=127.0.0.1@$dns_port"
     for zone in secure insecure expired broken; do stubs+=",$zone.palisade.example=127.0.0.1@$dns_port"; done
     stubs+=",dead.palisade.example=127.0.0.1@$dead_port,lame.example.net=127.0.0.1@$dns_port,example=127.0.0.1@$dns_port"
@@ -438,6 +466,8 @@ PALISADE_TEST_HTTPS_CA=$dir/https/ca.pem
 PALISADE_TEST_WKD_ROOT=$dir/https/wkd
 PALISADE_TEST_VKS_BACKEND_PORT=$vks_port
 PALISADE_TEST_SMTP_PORT=$smtp_port
+PALISADE_TEST_SMTP_MILTER_PORT=$milter_smtp_port
+PALISADE_TEST_MILTER_PORT=$milter_port
 EOF
     cat "$dir/world.env"
     ;;

@@ -1,6 +1,7 @@
 // palisade-transport: Postfix's TLS policy (smtp_tls_policy_maps over socketmap) from MTA-STS and DANE
 // decided together, cached in PostgreSQL for every instance; our own MTA-STS policy over HTTP(S); and TLS
-// reports (RFC 8460) taken in by HTTPS POST and aggregated by tlsrpt.process jobs.
+// reports (RFC 8460) taken in by HTTPS POST and aggregated by tlsrpt.process jobs; and, with transport.milter.port,
+// a milter enforcing senders' DMARC policies (SPF, DKIM, DMARC) for Postfix's smtpd_milters.
 // See README.md, "Transport-policy daemon".
 import Core
 import DNS
@@ -20,7 +21,7 @@ let program = "palisade-transport"
 // service starts never ends it.
 let hangups = await UnixSignalsSequence(trapping: .sighup)
 let (configuration, logger) = await ServiceCommandLine.start(
-    program: program, settings: TransportSettings.all + TLSReportSettings.all + DNSSettings.all + HTTPFetchSettings.all)
+    program: program, settings: TransportSettings.all + MilterSettings.all + TLSReportSettings.all + DNSSettings.all + HTTPFetchSettings.all)
 let database = PostgresConfiguration(configuration, applicationName: program)
 let pool = PostgresPool(configuration: database, logger: logger)
 defer { pool.close() }
@@ -58,8 +59,11 @@ if let certificates, certificates.reload().serving.isEmpty {
     ServiceCommandLine.fail(program, "configuration error:\ntransport.https.certificates: \(https.certificates) has no usable certificate (live/<name>/fullchain.pem and privkey.pem, readable by this user)")
 }
 let checker: TransportPolicyChecker
+let milterPort = MilterSettings.port.read(configuration)
+var authenticator: MailAuthenticator?
 do {
     let resolver = try DNSResolver(configuration, logger: logger)
+    if milterPort >= 0 { authenticator = try MilterSettings.authenticator(configuration, resolver: resolver) }
     let fetcher = try HTTPFetcher(configuration, resolver: resolver, logger: logger)
     checker = TransportPolicyChecker(sts: MTASTSLookup(resolver: resolver, fetcher: fetcher, options: TransportSettings.lookupOptions(configuration)),
                                      dane: DANELookup(resolver: resolver), timing: TransportSettings.timing(configuration))
@@ -96,7 +100,11 @@ router.add(middleware: MetricsMiddleware())
 OperationalRoutes.add(to: router, healthy: OperationalRoutes.databaseCheck(pool))
 publicRoutes(router)
 // Ready for systemd once every listener is bound.
-let readiness = ServiceReadiness(parts: certificates == nil ? 2 : 3)
+let readiness = ServiceReadiness(parts: (certificates == nil ? 2 : 3) + (authenticator == nil ? 0 : 1))
+let milter: [any Service] = authenticator.map { authenticator in
+    [MilterServer(host: MilterSettings.host.read(configuration), port: milterPort, authenticator: authenticator,
+                  maximumMessageSize: MilterSettings.maxMessageSize.read(configuration), logger: logger) { _ in readiness.markReady() }]
+} ?? []
 var httpsListener: [any Service] = []
 if let certificates {
     do {
@@ -112,4 +120,4 @@ let http = ServiceApplication.make(router, serverName: program, host: httpHost, 
 let socketmap = SocketmapServer(listen: listen, resolver: policyResolver, idleTimeout: TransportSettings.idleTimeout.read(configuration),
                                 maxConnections: TransportSettings.maxConnections.read(configuration),
                                 threads: TransportSettings.threads.read(configuration), logger: logger) { _ in readiness.markReady() }
-try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, usage, http, socketmap, reloader] + httpsListener, logger: logger, readiness: readiness).run()
+try await PalisadeServiceGroup(services: [sync, wakeups, worker, scheduler, usage, http, socketmap, reloader] + httpsListener + milter, logger: logger, readiness: readiness).run()

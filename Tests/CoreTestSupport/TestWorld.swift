@@ -19,6 +19,10 @@ public struct TestWorld: Sendable {
     /// The real Postfix speaking STARTTLS with the doctor MX certificate (`https/mx.pem`) on 127.0.0.1;
     /// nil when world.sh did not run as root (Postfix's master refuses to run otherwise).
     public let smtpPort: Int?
+    /// The same Postfix's listener with `smtpd_milters = inet:127.0.0.1:<milterPort>`, and that milter port
+    /// (free, for the test's palisade-transport); nil without root, like `smtpPort`.
+    public let smtpMilterPort: Int?
+    public let milterPort: Int?
 
     public struct Missing: Error, CustomStringConvertible {
         public let description: String
@@ -53,7 +57,9 @@ public struct TestWorld: Sendable {
             certificateAuthorityFile: try value("PALISADE_TEST_HTTPS_CA"),
             wkdRoot: try value("PALISADE_TEST_WKD_ROOT"),
             vksBackendPort: Int(try value("PALISADE_TEST_VKS_BACKEND_PORT")) ?? 0,
-            smtpPort: values["PALISADE_TEST_SMTP_PORT"].flatMap { Int($0) }
+            smtpPort: values["PALISADE_TEST_SMTP_PORT"].flatMap { Int($0) },
+            smtpMilterPort: values["PALISADE_TEST_SMTP_MILTER_PORT"].flatMap { Int($0) },
+            milterPort: values["PALISADE_TEST_MILTER_PORT"].flatMap { Int($0) }
         )
     }
 }

@@ -28,17 +28,7 @@ struct DKIMVerifierTests {
     /// A signed copy of `message`.
     static func sign(_ selector: String, algorithm: String = "rsa-sha256", header: String = "relaxed", body: String = "simple",
                      message: String = message, domain: String = domain) async throws -> String {
-        let world = try TestWorld.current()
-        guard let venv = ProcessInfo.processInfo.environment["PALISADE_TEST_DKIMPY"], !venv.isEmpty else {
-            throw TestWorld.Missing(description: "PALISADE_TEST_DKIMPY is not set: make test installs dkimpy in .build/test-venv")
-        }
-        let key = URL(fileURLWithPath: world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("dkim/\(selector == "ed" ? "ed" : selector == "sha1" ? "rsa" : selector).key").path
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-dkim-\(UUID().uuidString)")
-        try message.write(to: input, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: input) }
-        let command = "\(venv)/bin/dkimsign --hcanon \(header) --bcanon \(body) --signalg \(algorithm) \(selector == "sha1" ? "rsa" : selector) \(domain) \(key) < \(input.path)"
-        return try await ChildProcess.run("/bin/sh", ["-c", command])
+        try await DKIMSigner.sign(message, key: selector == "sha1" ? "rsa" : selector, algorithm: algorithm, header: header, body: body, domain: domain)
     }
 
     /// Header fields (values raw, folding kept) and body of a CRLF message.

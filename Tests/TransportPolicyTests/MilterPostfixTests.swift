@@ -1,0 +1,68 @@
+import Core
+import CoreTestSupport
+import Foundation
+import Testing
+
+/// The DMARC milter of the `palisade-transport` executable behind a real Postfix: the test world's Postfix has
+/// a listener with `smtpd_milters` pointing at PALISADE_TEST_MILTER_PORT; messages go in with swaks (Debian),
+/// signed where needed by dkimpy's dkimsign.
+@Suite("palisade-transport's milter behind a real Postfix, fed by swaks")
+struct MilterPostfixTests {
+    static let s = "secure.palisade.example"
+
+    /// The message `data` sent through Postfix from `mailFrom`; swaks's transcript.
+    static func send(_ data: String, mailFrom: String, port: Int) async throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-swaks-\(UUID().uuidString)")
+        try data.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try await ChildProcess.runReportingStatus("/usr/bin/swaks", [
+            "--server", "127.0.0.1:\(port)", "--helo", "client.example", "--from", mailFrom, "--to", "bob@example.org", "--data", file.path,
+        ], includingStandardError: true).output
+    }
+
+    static func message(from: String, subject: String = "milter test") -> String {
+        "From: Alice <\(from)>\r\nTo: bob@example.org\r\nSubject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@test>\r\n\r\nHello Bob.\r\n"
+    }
+
+    @Test("Aligned DKIM is queued, p=reject unauthenticated is 550 5.7.1, sp=quarantine is held with Authentication-Results, a DNS failure is 451")
+    func dispositions() async throws {
+        let world = try await TransportWorld.make()
+        defer { world.close() }
+        guard let smtp = world.world.smtpMilterPort, let milter = world.world.milterPort else {
+            throw TestWorld.Missing(description: "the test world runs no Postfix: world.sh starts one only as root")
+        }
+        let config = try TransportServiceTests.configuration(world.world, extra: TransportServiceTests.listeners() + """
+              milter:
+                port: \(milter)
+                authservID: mx.test.example
+            """)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let service = try RunningService("palisade-transport", ["--config", config.path],
+                                         databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@"))
+        defer { service.stop() }
+        _ = try await service.listeningPort("milter.port", in: world.db)
+
+        let signed = try await DKIMSigner.sign(Self.message(from: "alice@dkim.\(Self.s)"), key: "rsa")
+        var transcript = try await Self.send(signed, mailFrom: "bounce@spf-fail.\(Self.s)", port: smtp)
+        #expect(transcript.contains("<-  250 2.0.0 Ok: queued as"), "\(transcript)\n\(service.logged)")
+
+        transcript = try await Self.send(Self.message(from: "alice@dmarc.\(Self.s)"), mailFrom: "alice@spf-fail.\(Self.s)", port: smtp)
+        #expect(transcript.contains("<** 550 5.7.1 the DMARC policy of dmarc.\(Self.s) rejects mail"), "\(transcript)")
+
+        transcript = try await Self.send(Self.message(from: "alice@expired.palisade.example"), mailFrom: "a@spf-pass.\(Self.s)", port: smtp)
+        #expect(transcript.contains("<** 451 4.7.5 cannot evaluate DMARC for expired.palisade.example"), "\(transcript)")
+
+        transcript = try await Self.send(Self.message(from: "alice@real.dmarc.\(Self.s)"), mailFrom: "", port: smtp)
+        let queued = transcript.split(separator: "\n").first { $0.contains("Ok: queued as") }.map { String($0.split(separator: " ").last!) }
+        let id = try #require(queued, "\(transcript)")
+        // Quarantined: in Postfix's hold queue, with our header at the top.
+        let spool = URL(fileURLWithPath: world.world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("smtp")
+        let held = try await ChildProcess.runReportingStatus("/usr/sbin/postcat", ["-c", spool.path, "-h", "-q", id], includingStandardError: true)
+        #expect(held.output.contains("Authentication-Results: mx.test.example;"), "\(held.output)")
+        #expect(held.output.contains("dmarc=fail (p=quarantine dis=QUARANTINE) header.from=real.dmarc.\(Self.s)"), "\(held.output)")
+        #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("queue/hold/\(id)").path), "held, not delivered")
+
+        let metrics = service.logged
+        #expect(!metrics.contains("milter connection closed on an error"), "\(metrics)")
+    }
+}

@@ -81,10 +81,11 @@ handlers[TransportPruneJob.kind] = TransportPruneJob.handler(pool: pool, retenti
 handlers[TransportSweepJob.kind] = TransportSweepJob.handler(pool: pool, window: TransportSettings.proactiveWindow.read(configuration), logger: logger)
 handlers[TLSReportProcessJob.kind] = TLSReportProcessJob.handler(pool: pool, alerting: reportAlerting, logger: logger)
 handlers[TLSReportPruneJob.kind] = TLSReportPruneJob.handler(pool: pool, retention: reportRetention, logger: logger)
+handlers[DMARCAggregatePruneJob.kind] = DMARCAggregatePruneJob.handler(pool: pool, retention: MilterSettings.aggregateRetention.read(configuration), logger: logger)
 let worker = JobWorker(queue: TransportRefreshJob.queue, handlers: handlers, jobs: jobs, wakeups: wakeups, options: workerOptions, logger: logger)
 let scheduler = JobScheduler(schedules: [TransportPruneJob.recurring(every: .seconds(3600)),
                                          TransportSweepJob.recurring(every: TransportSettings.sweepInterval.read(configuration)),
-                                         TLSReportPruneJob.recurring()],
+                                         TLSReportPruneJob.recurring(), DMARCAggregatePruneJob.recurring()],
                              pool: pool, logger: logger)
 let usage = TransportUsageRecorder(cache: cache, pool: pool, logger: logger)
 
@@ -103,7 +104,8 @@ publicRoutes(router)
 let readiness = ServiceReadiness(parts: (certificates == nil ? 2 : 3) + (authenticator == nil ? 0 : 1))
 let milter: [any Service] = authenticator.map { authenticator in
     [MilterServer(host: MilterSettings.host.read(configuration), port: milterPort, authenticator: authenticator,
-                  maximumMessageSize: MilterSettings.maxMessageSize.read(configuration), logger: logger) { _ in readiness.markReady() }]
+                  maximumMessageSize: MilterSettings.maxMessageSize.read(configuration), aggregate: DMARCAggregateStore(pool: pool),
+                  logger: logger) { _ in readiness.markReady() }]
 } ?? []
 var httpsListener: [any Service] = []
 if let certificates {

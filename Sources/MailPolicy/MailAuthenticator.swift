@@ -34,6 +34,8 @@ public struct AuthenticationOutcome: Sendable {
         case tempfail(String)
     }
 
+    /// The connecting client.
+    public let clientAddress: IPAddress?
     public let spf: SPFResult?
     public let helo: SPFResult?
     public let dkim: [DKIMResult]
@@ -115,7 +117,7 @@ public struct MailAuthenticator: Sendable {
             let reason = fromHeaders.isEmpty ? "the message has no From header field" : fromHeaders.count > 1 ? "the message has \(fromHeaders.count) From header fields"
                 : fromDomains.isEmpty ? "the From header field has no address" : "the From header field has addresses in \(fromDomains.count) domains"
             parts.append("dmarc=permerror (\(reason))")
-            return AuthenticationOutcome(spf: spfResult, helo: heloResult, dkim: dkimResults, dmarc: nil,
+            return AuthenticationOutcome(clientAddress: message.clientAddress, spf: spfResult, helo: heloResult, dkim: dkimResults, dmarc: nil,
                                          action: configuration.enforce ? .reject("550 5.7.1 \(reason) (RFC 7489 section 6.6.1)") : .accept,
                                          authenticationResults: parts.joined(separator: ";\r\n\t"))
         }
@@ -140,7 +142,7 @@ public struct MailAuthenticator: Sendable {
         default:
             action = .accept
         }
-        return AuthenticationOutcome(spf: spfResult, helo: heloResult, dkim: dkimResults, dmarc: verdict, action: action, authenticationResults: header)
+        return AuthenticationOutcome(clientAddress: message.clientAddress, spf: spfResult, helo: heloResult, dkim: dkimResults, dmarc: verdict, action: action, authenticationResults: header)
     }
 
     func allowListed(_ message: ReceivedMessage, spf: SPFResult?) -> Bool {

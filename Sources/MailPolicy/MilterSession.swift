@@ -19,8 +19,13 @@ public final class MilterSession {
     private var size = 0
     private var tooLarge = false
     private var leadingSpace = false
-    /// The outcome of the last message, for the caller's metrics and aggregate data.
-    public private(set) var lastOutcome: AuthenticationOutcome?
+    /// The outcome of the last message, for the caller's metrics and aggregate data (taken once).
+    private var lastOutcome: AuthenticationOutcome?
+
+    public func takeOutcome() -> AuthenticationOutcome? {
+        defer { lastOutcome = nil }
+        return lastOutcome
+    }
 
     public init(authenticator: MailAuthenticator, maximumMessageSize: Int = 64 << 20) {
         self.authenticator = authenticator

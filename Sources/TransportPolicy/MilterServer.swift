@@ -16,15 +16,18 @@ public struct MilterServer: Service {
     let port: Int
     let authenticator: MailAuthenticator
     let maximumMessageSize: Int
+    /// Where each message's outcome is counted (nil: nowhere).
+    let aggregate: DMARCAggregateStore?
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
-    public init(host: String, port: Int, authenticator: MailAuthenticator, maximumMessageSize: Int, logger: Logger,
+    public init(host: String, port: Int, authenticator: MailAuthenticator, maximumMessageSize: Int, aggregate: DMARCAggregateStore?, logger: Logger,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.authenticator = authenticator
         self.maximumMessageSize = maximumMessageSize
+        self.aggregate = aggregate
         self.logger = logger
         self.onListening = onListening
     }
@@ -69,11 +72,19 @@ public struct MilterServer: Service {
                         consumed += length
                         if command == .quit { break reading }
                         let replies = await session.handle(command)
-                        if command == .endOfMessage, let outcome = session.lastOutcome { MilterMetrics.record(outcome) }
-                        guard !replies.isEmpty else { continue }
-                        var out = ByteBuffer()
-                        for reply in replies { out.writeBytes(MilterProtocol.encode(reply)) }
-                        try await outbound.write(out)
+                        if !replies.isEmpty {
+                            var out = ByteBuffer()
+                            for reply in replies { out.writeBytes(MilterProtocol.encode(reply)) }
+                            try await outbound.write(out)
+                        }
+                        // Counted once the MTA has its answer, so the database never delays mail.
+                        if command == .endOfMessage, let outcome = session.takeOutcome() {
+                            MilterMetrics.record(outcome)
+                            do { try await aggregate?.record(outcome) } catch {
+                                MilterMetrics.aggregateFailures.increment()
+                                logger.warning("DMARC aggregate data not recorded", metadata: ["error": "\(error)"])
+                            }
+                        }
                     }
                     buffer.removeFirst(consumed)
                 }
@@ -87,6 +98,7 @@ public struct MilterServer: Service {
 
 enum MilterMetrics {
     static let protocolErrors = Counter(label: "palisade_milter_protocol_errors_total")
+    static let aggregateFailures = Counter(label: "palisade_milter_aggregate_failures_total")
     private static let gauge = Gauge(label: "palisade_milter_connections")
     private static let open = Mutex(0)
 

@@ -42,7 +42,13 @@ public enum MilterSettings {
         "Largest message authenticated, in bytes; a larger one is answered 451 (keep Postfix's message_size_limit below it).", range: 1024...(1 << 30)
     )
 
-    public static let all: [any AnyConfigSetting] = [host, port, enforce, allowList, organizationalDomain, publicSuffixList, minimumRSABits, authservID, maxMessageSize]
+    public static let aggregateRetention = ConfigSetting.duration(
+        "transport.milter.aggregateRetention", default: .seconds(31 * 86_400), "How long the per-day DMARC data (dmarc_aggregate) is kept.",
+        range: .seconds(86_400)...Duration.seconds(400 * 86_400)
+    )
+
+    public static let all: [any AnyConfigSetting] = [host, port, enforce, allowList, organizationalDomain, publicSuffixList, minimumRSABits, authservID, maxMessageSize,
+                                                     aggregateRetention]
 
     /// The authenticator the settings describe.
     public static func authenticator(_ config: PalisadeConfiguration, resolver: DNSResolver) throws -> MailAuthenticator {

@@ -62,6 +62,15 @@ struct MilterPostfixTests {
         #expect(held.output.contains("dmarc=fail (p=quarantine dis=QUARANTINE) header.from=real.dmarc.\(Self.s)"), "\(held.output)")
         #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("queue/hold/\(id)").path), "held, not delivered")
 
+        // The per-day data for aggregate reports: one row per outcome, counted once the MTA had its answer.
+        try await world.db.eventually("the outcomes with a policy are counted") {
+            (try? await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE messages = 1")) == 3
+        }
+        #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE header_from = 'dmarc.\(Self.s)' AND dmarc = 'fail' "
+                                         + "AND disposition = 'reject' AND policy = 'reject' AND spf_result = 'fail' AND source_ip = '127.0.0.1'") == 1)
+        #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE header_from = 'dkim.\(Self.s)' AND dmarc = 'pass' "
+                                         + "AND dkim_aligned AND dkim = 'd=dkim.\(Self.s) s=rsa pass'") == 1)
+        #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE dmarc = 'temperror'") == 0, "no policy, no report row")
         let metrics = service.logged
         #expect(!metrics.contains("milter connection closed on an error"), "\(metrics)")
     }

@@ -16,7 +16,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev zlib1g-
                 publicsuffix swaks
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt fuzz clean
+.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt bench-milter fuzz clean
 .SILENT:
 
 deps:
@@ -156,6 +156,10 @@ bench-transport: deps
 # TLS reports: 10,000 distinct gzipped reports taken in (8 callers), then aggregated by tlsrpt.process jobs (8 workers).
 bench-tlsrpt: deps
 	Benchmarks/run-tlsrpt.sh
+
+# The DMARC milter: 10,000 messages through the milter protocol, SPF/DKIM/DMARC with warm DNS.
+bench-milter: deps
+	Benchmarks/run-milter.sh
 
 # libFuzzer with the address sanitizer: FUZZ_SECONDS per target (default 60).
 fuzz:

@@ -357,6 +357,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "MilterBenchmark",
+            dependencies: [
+                "MailPolicy", "TransportPolicy", "DNS", "Core", "CoreTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/MilterBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "TLSReportBenchmark",
             dependencies: [
                 "TLSReporting", "Core", "CoreTestSupport",

@@ -24,37 +24,43 @@ public enum DKIMCanonicalization {
 
     /// The body as hashed (§3.4.3, §3.4.4): lines end in CRLF (a bare LF is read as one), empty lines
     /// at the end removed; "simple" keeps an empty body as one CRLF, "relaxed" as nothing and also
-    /// compresses white space runs within lines and drops it at line ends.
+    /// compresses white space runs within lines and drops it at line ends. One pass, one output array:
+    /// memory stays within the body's size whatever its lines.
     public static func body(_ body: [UInt8], _ mode: DKIMSignature.Canonicalization) -> [UInt8] {
-        var lines: [ArraySlice<UInt8>] = []
-        var start = body.startIndex
+        var output: [UInt8] = []
+        output.reserveCapacity(body.count + 2)
+        var pendingLines = 0          // empty lines seen but not yet written (dropped if nothing follows)
+        var line: [UInt8] = []        // the current line, canonicalized
+        var pendingSpace = false
+        func endLine() {
+            if line.isEmpty {
+                pendingLines += 1
+            } else {
+                for _ in 0..<pendingLines { output += [0x0D, 0x0A] }
+                pendingLines = 0
+                output += line
+                output += [0x0D, 0x0A]
+            }
+            line.removeAll(keepingCapacity: true)
+            pendingSpace = false
+        }
         var index = body.startIndex
         while index < body.endIndex {
-            if body[index] == 0x0A {
-                var end = index
-                if end > start, body[end - 1] == 0x0D { end -= 1 }
-                lines.append(body[start..<end])
-                start = index + 1
+            let byte = body[index]
+            if byte == 0x0A {
+                endLine()
+            } else if byte == 0x0D, index + 1 < body.endIndex, body[index + 1] == 0x0A {
+                // CR of CRLF: the LF ends the line.
+            } else if mode == .relaxed, byte == 0x20 || byte == 0x09 {
+                pendingSpace = true
+            } else {
+                if pendingSpace { line.append(0x20); pendingSpace = false }
+                line.append(byte)
             }
             index += 1
         }
-        if start < body.endIndex { lines.append(body[start...]) }  // a last line without CRLF
-        var output: [UInt8] = []
-        output.reserveCapacity(body.count + 2)
-        var processed: [[UInt8]] = lines.map { line in
-            guard mode == .relaxed else { return Array(line) }
-            var result: [UInt8] = []
-            var pendingSpace = false
-            for byte in line {
-                if byte == 0x20 || byte == 0x09 { pendingSpace = true; continue }
-                if pendingSpace { result.append(0x20); pendingSpace = false }
-                result.append(byte)
-            }
-            return result
-        }
-        while let last = processed.last, last.isEmpty { processed.removeLast() }
-        if processed.isEmpty { return mode == .simple ? [0x0D, 0x0A] : [] }
-        for line in processed { output += line; output += [0x0D, 0x0A] }
+        if !line.isEmpty { endLine() }  // a last line without CRLF
+        if output.isEmpty { return mode == .simple ? [0x0D, 0x0A] : [] }
         return output
     }
 }

@@ -15,8 +15,11 @@ public struct DKIMResult: Sendable, Equatable {
     public let reason: String
     /// The key record says `t=y`.
     public let testing: Bool
+    /// False when `l=` left part of the body unsigned (content anyone could have appended).
+    public let coversWholeBody: Bool
 
-    public init(kind: Kind, domain: String, selector: String, algorithm: String, reason: String, testing: Bool) {
+    public init(kind: Kind, domain: String, selector: String, algorithm: String, reason: String, testing: Bool, coversWholeBody: Bool = true) {
+        self.coversWholeBody = coversWholeBody
         self.kind = kind
         self.domain = domain
         self.selector = selector
@@ -44,29 +47,36 @@ public struct DKIMVerifier: Sendable {
     /// `headers` in the order they appear, top first; `body` as received (CRLF line ends).
     public func verify(headers: [MailHeaderField], body: [UInt8], now: Date = Date()) async -> [DKIMResult] {
         var results: [DKIMResult] = []
-        for (index, field) in headers.enumerated() where field.name.lowercased() == "dkim-signature" {
+        // Names compared trimmed and lower-cased ("From :" is a From field), computed once.
+        let names = headers.map { $0.name.trimmingCharacters(in: .whitespaces).lowercased() }
+        var bodies: [DKIMSignature.Canonicalization: [UInt8]] = [:]
+        for (index, name) in names.enumerated() where name == "dkim-signature" {
             guard results.count < Self.maximumSignatures else { break }
-            results.append(await verify(signatureAt: index, headers: headers, body: body, now: now))
+            results.append(await verify(signatureAt: index, headers: headers, names: names, body: body, bodies: &bodies, now: now))
         }
         return results
     }
 
-    private func verify(signatureAt index: Int, headers: [MailHeaderField], body: [UInt8], now: Date) async -> DKIMResult {
+    private func verify(signatureAt index: Int, headers: [MailHeaderField], names: [String], body: [UInt8],
+                        bodies: inout [DKIMSignature.Canonicalization: [UInt8]], now: Date) async -> DKIMResult {
         let field = headers[index]
         let signature: DKIMSignature
         do { signature = try DKIMSignature.parse(field.value) } catch {
             return DKIMResult(kind: .permerror, domain: "", selector: "", algorithm: "", reason: "\(error)", testing: false)
         }
+        var whole = true
         func result(_ kind: DKIMResult.Kind, _ reason: String, testing: Bool = false) -> DKIMResult {
-            DKIMResult(kind: kind, domain: signature.domain, selector: signature.selector, algorithm: signature.algorithm.rawValue, reason: reason, testing: testing)
+            DKIMResult(kind: kind, domain: signature.domain, selector: signature.selector, algorithm: signature.algorithm.rawValue, reason: reason,
+                       testing: testing, coversWholeBody: whole)
         }
         if signature.algorithm == .rsaSHA1 { return result(.permerror, "rsa-sha1 is not accepted (RFC 8301)") }
         if let expiration = signature.expiration, Double(expiration) < now.timeIntervalSince1970 { return result(.fail, "the signature expired (x=)") }
         // The key.
         let keyName = "\(signature.selector)._domainkey.\(signature.domain)"
+        guard let keyDNSName = try? DNSName(keyName), keyName.utf8.count <= 253 else { return result(.permerror, "\(keyName.prefix(80)) is not a DNS name") }
         let key: DKIMKeyRecord
         do {
-            let answer = try await resolver.txt(try DNSName(keyName))
+            let answer = try await resolver.txt(keyDNSName)
             switch answer.outcome {
             case .failed(let reason): return result(.temperror, "the key look-up of \(keyName) failed: \(reason)")
             case .noRecords, .noSuchName: return result(.permerror, "no key at \(keyName)")
@@ -91,18 +101,26 @@ public struct DKIMVerifier: Sendable {
             guard bits >= minimumRSABits else { return result(.policy, "the RSA key has \(bits) bits, under the \(minimumRSABits) required", testing: key.testing) }
         }
         // The body hash.
-        var canonical = DKIMCanonicalization.body(body, signature.bodyCanonicalization)
+        // Canonicalized once per mode for all the message's signatures.
+        var canonical: [UInt8]
+        if let cached = bodies[signature.bodyCanonicalization] {
+            canonical = cached
+        } else {
+            canonical = DKIMCanonicalization.body(body, signature.bodyCanonicalization)
+            bodies[signature.bodyCanonicalization] = canonical
+        }
         if let length = signature.bodyLength {
             guard length <= canonical.count else { return result(.permerror, "l=\(length) is longer than the body") }
+            whole = length == canonical.count
             canonical = Array(canonical.prefix(length))
         }
         guard SHA2.sha256(canonical) == signature.bodyHash else { return result(.fail, "the body hash does not match (the body was changed)", testing: key.testing) }
         // The header hash input: each h= name takes the next instance from the bottom (§5.4.2).
-        var used = Set<Int>()
+        var unused: [String: [Int]] = [:]  // per name, the fields not yet taken, the last at the end
+        for (position, name) in names.enumerated() where position != index { unused[name, default: []].append(position) }
         var data: [UInt8] = []
         for name in signature.signedHeaders {
-            guard let found = headers.indices.reversed().first(where: { !used.contains($0) && $0 != index && headers[$0].name.lowercased() == name }) else { continue }
-            used.insert(found)
+            guard let found = unused[name]?.popLast() else { continue }
             data += DKIMCanonicalization.header(headers[found], signature.headerCanonicalization)
         }
         var own = DKIMCanonicalization.header(MailHeaderField(name: field.name, value: Self.withoutSignature(field.value)), signature.headerCanonicalization)
@@ -113,7 +131,7 @@ public struct DKIMVerifier: Sendable {
         default: DKIMCrypto.verifyRSASHA256(key: key.publicKey, data: data, signature: signature.signature)
         }
         guard valid else { return result(.fail, "the signature does not verify (a signed header field was changed, or the key is not the signer's)", testing: key.testing) }
-        return result(.pass, "signed by \(signature.domain) (s=\(signature.selector))", testing: key.testing)
+        return result(.pass, "signed by \(signature.domain) (s=\(signature.selector))" + (whole ? "" : ", but l= leaves part of the body unsigned"), testing: key.testing)
     }
 
     /// The field's value with the `b=` tag's value removed, everything else as it was (§3.7).

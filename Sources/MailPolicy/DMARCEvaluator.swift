@@ -56,27 +56,36 @@ public struct DMARCEvaluator: Sendable {
                          spfAligned: spfAligned, record: record, reason: reason)
         }
         guard let fromName = try? DomainName(from) else { return verdict(.permerror, "the From domain \"\(from.prefix(80))\" is not a domain name") }
+        // Identifiers are compared in their ASCII form (d= is written so).
+        let fromASCII = fromName.ascii
         do {
             guard let (policyDomain, record) = try await findPolicy(fromName) else { return verdict(.none, "no DMARC record for \(from)") }
             let fromOrganization = try await organizationalDomain(fromName)
             func aligned(_ domain: String, _ mode: DMARCRecord.Alignment) async throws -> Bool {
-                let other = domain.lowercased()
-                if other == from { return true }
-                guard mode == .relaxed, let name = try? DomainName(other) else { return false }
+                guard let name = try? DomainName(domain) else { return false }
+                if name.ascii == fromASCII { return true }
+                // An Organizational Domain is a suffix of its name: only a name under ours can share it, so
+                // nobody else's DNS is walked (and cannot delay our answer).
+                guard mode == .relaxed, name.ascii == fromOrganization || name.ascii.hasSuffix("." + fromOrganization) else { return false }
                 return try await organizationalDomain(name) == fromOrganization
             }
             var dkimAligned = false
-            for result in dkim where result.kind == .pass {
+            // A signature with l= shorter than the body leaves content anyone could have added: not for alignment.
+            for result in dkim where result.kind == .pass && result.coversWholeBody {
                 if try await aligned(result.domain, record.dkimAlignment) { dkimAligned = true; break }
             }
             var spfAligned = false
             if let spf, spf.kind == .pass { spfAligned = try await aligned(spf.domain, record.spfAlignment) }
+            if !dkimAligned, !spfAligned, spf?.kind == .temperror || dkim.contains(where: { $0.kind == .temperror }) {
+                // What a DNS failure hid might have aligned: decided later, never failed now.
+                return verdict(.temperror, "no identifier aligned, and an SPF or DKIM look-up failed", domain: policyDomain, record: record)
+            }
             // The policy for this domain: p at the policy domain itself; below it np for a domain that does
-            // not exist, else sp, else p (RFC 9989 §5.3.1).
+            // not exist, else sp, else p (RFC 9989 §5.3.1); only needed when nothing aligned.
             var policy = record.policy
-            if policyDomain != fromName.ascii {
+            if policyDomain != fromASCII {
                 policy = record.subdomainPolicy ?? record.policy
-                if let np = record.nonexistentPolicy, try await !exists(fromName) { policy = np }
+                if !dkimAligned, !spfAligned, let np = record.nonexistentPolicy, try await !exists(fromName) { policy = np }
             }
             guard let policy else { return verdict(.none, "the record at _dmarc.\(policyDomain) has no p tag", domain: policyDomain, record: record) }
             if dkimAligned || spfAligned {
@@ -132,14 +141,16 @@ public struct DMARCEvaluator: Sendable {
             return list.organizationalDomain(of: domain).ascii
         case .treeWalk:
             var found: String?
-            var previous: String?
-            for name in Self.walk(domain) {
-                if let record = try await record(at: name) {
-                    if record.publicSuffixDomain == "n" { return name }
-                    if record.publicSuffixDomain == "y" { return previous ?? name }
-                    found = name
+            let labels = domain.labels.map(String.init)
+            for (index, name) in Self.walk(domain).enumerated() {
+                guard let record = try await record(at: name) else { continue }
+                if record.publicSuffixDomain == "n" { return name }
+                // psd=y: a public suffix; the Organizational Domain is one label below it (ignored on the
+                // starting name itself, RFC 9989).
+                if record.publicSuffixDomain == "y", index > 0 {
+                    return labels.suffix(name.split(separator: ".").count + 1).joined(separator: ".")
                 }
-                previous = name
+                found = name
             }
             return found ?? domain.ascii
         }

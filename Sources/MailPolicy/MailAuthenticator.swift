@@ -92,8 +92,10 @@ public struct MailAuthenticator: Sendable {
     }
 
     public func authenticate(_ message: ReceivedMessage) async -> AuthenticationOutcome {
-        let fromHeaders = message.headers.filter { $0.name.lowercased() == "from" }
-        let fromDomains = Set(fromHeaders.flatMap { FromHeader.domains($0.value) })
+        // "From :" (obsolete syntax, white space before the colon) is a From field too.
+        let fromHeaders = message.headers.filter { $0.name.trimmingCharacters(in: .whitespaces).lowercased() == "from" }
+        let parsed = fromHeaders.map { FromHeader.domains($0.value) }
+        let fromDomains = Set(parsed.compactMap { $0 }.joined())
         async let helo: SPFResult? = message.clientAddress == nil || message.helo.isEmpty ? nil
             : spf.checkHelo(ip: message.clientAddress!, helo: message.helo)
         async let mailFrom: SPFResult? = message.clientAddress == nil ? nil
@@ -113,13 +115,17 @@ public struct MailAuthenticator: Sendable {
                          + (result.domain.isEmpty ? "" : " header.d=\(result.domain) header.s=\(result.selector) header.a=\(result.algorithm)"))
         }
         // RFC 7489 §6.6.1: one author domain; none, or several, cannot be evaluated and are refused.
-        guard fromHeaders.count == 1, fromDomains.count == 1, let fromDomain = fromDomains.first else {
+        // A domain that is not a domain name (group syntax, an encoded word, invisible characters) is what a
+        // mail program may show as another: refused like a missing one.
+        let invalid = parsed.contains(where: { $0 == nil }) ? "" : fromDomains.first { (try? DomainName($0)) == nil }
+        guard fromHeaders.count == 1, fromDomains.count == 1, invalid == nil, let fromDomain = fromDomains.first.flatMap({ try? DomainName($0) })?.ascii else {
             let reason = fromHeaders.isEmpty ? "the message has no From header field" : fromHeaders.count > 1 ? "the message has \(fromHeaders.count) From header fields"
-                : fromDomains.isEmpty ? "the From header field has no address" : "the From header field has addresses in \(fromDomains.count) domains"
+                : fromDomains.isEmpty ? "the From header field has no address" : invalid != nil ? "the From header field has an address whose domain is not a domain name"
+                : "the From header field has addresses in \(fromDomains.count) domains"
             parts.append("dmarc=permerror (\(reason))")
             return AuthenticationOutcome(clientAddress: message.clientAddress, spf: spfResult, helo: heloResult, dkim: dkimResults, dmarc: nil,
                                          action: configuration.enforce ? .reject("550 5.7.1 \(reason) (RFC 7489 section 6.6.1)") : .accept,
-                                         authenticationResults: parts.joined(separator: ";\r\n\t"))
+                                         authenticationResults: parts.joined(separator: ";\n\t"))
         }
         let spfForDMARC = spfResult.map { result in (kind: result.kind, domain: result.domain) }
         let verdict = await dmarc.evaluate(fromDomain: fromDomain, spf: spfForDMARC, dkim: dkimResults)
@@ -128,7 +134,8 @@ public struct MailAuthenticator: Sendable {
             dmarcPart += " (p=\(policy.rawValue) dis=\(verdict.result == .fail ? verdict.disposition.rawValue.uppercased() : "NONE"))"
         }
         parts.append(dmarcPart + " header.from=\(fromDomain)")
-        let header = parts.joined(separator: ";\r\n\t")
+        // Folded with LF alone: the MTA writes line ends itself (libmilter's rule).
+        let header = parts.joined(separator: ";\n\t")
         let action: AuthenticationOutcome.Action
         switch verdict.result {
         case .temperror:
@@ -176,8 +183,11 @@ public struct MailAuthenticatorConfigurationError: Error, Sendable, CustomString
 /// The domains of the addresses in a From header field (RFC 5322 §3.4): angle addresses, or bare
 /// addr-specs; display names, quoted strings and comments skipped.
 enum FromHeader {
-    static func domains(_ value: String) -> [String] {
+    /// nil when an angle address holds what no address may (white space, `;`, `,`, `<`): a field written to
+    /// show one thing and be read as another.
+    static func domains(_ value: String) -> [String]? {
         var addresses: [String] = []
+        var malformed = false
         var current = ""
         var angle: String?
         var quoted = false, escaped = false
@@ -204,14 +214,17 @@ enum FromHeader {
             switch character {
             case "\"": quoted = true
             case "(": depth += 1
+            case _ where angle != nil && " \t;,<".contains(character): malformed = true
             case "<": angle = ""
             case ">": if angle != nil { finish() }
-            case ",": finish()
+            case ",", ";": finish()
+            // A group's name (RFC 5322 §3.4): what came before the colon was a display name.
+            case ":" where angle == nil: current = ""
             default:
                 if angle != nil { angle!.append(character) } else if character != "\r" && character != "\n" { current.append(character) }
             }
         }
         finish()
-        return addresses
+        return malformed ? nil : addresses
     }
 }

@@ -58,6 +58,8 @@ public enum MilterProtocol {
         /// Inserted at `index` (0: at the top, as Authentication-Results belongs).
         case insertHeader(index: UInt32, name: String, value: String)
         case quarantine(String)
+        /// `SMFIR_CHGHEADER`: the `index`th (from 1) field named `name` gets `value`; an empty value deletes it.
+        case changeHeader(index: UInt32, name: String, value: String)
     }
 
     public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -134,6 +136,7 @@ public enum MilterProtocol {
         case let .addHeader(name, value): packet = [UInt8(ascii: "h")] + terminated(name) + terminated(value)
         case let .insertHeader(index, name, value): packet = [UInt8(ascii: "i")] + bytes(index) + terminated(name) + terminated(value)
         case .quarantine(let reason): packet = [UInt8(ascii: "q")] + terminated(reason)
+        case let .changeHeader(index, name, value): packet = [UInt8(ascii: "m")] + bytes(index) + terminated(name) + terminated(value)
         }
         return bytes(UInt32(packet.count)) + packet
     }

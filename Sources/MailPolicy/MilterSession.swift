@@ -1,4 +1,5 @@
 import DNS
+import Foundation
 
 /// One milter connection's conversation (RFC-less, libmilter's protocol 6): it gathers the client,
 /// HELO, envelope sender, header fields and body of each message, and at end of message authenticates it
@@ -19,6 +20,10 @@ public final class MilterSession {
     private var size = 0
     private var tooLarge = false
     private var leadingSpace = false
+    /// Occurrences (from 1) of Authentication-Results fields claiming our authserv-id: forged, or left by a
+    /// hop that is us; deleted before ours goes in (RFC 8601 §5).
+    private var forgedResults: [UInt32] = []
+    private var resultsSeen: UInt32 = 0
     /// The outcome of the last message, for the caller's metrics and aggregate data (taken once).
     private var lastOutcome: AuthenticationOutcome?
 
@@ -50,6 +55,8 @@ public final class MilterSession {
             var address = sender
             if address.hasPrefix("<"), address.hasSuffix(">") { address = String(address.dropFirst().dropLast()) }
             message = ReceivedMessage(clientAddress: clientAddress, clientName: clientName, helo: helo, mailFrom: address)
+            forgedResults = []
+            resultsSeen = 0
             size = 0
             tooLarge = false
             return [.continue]
@@ -58,6 +65,11 @@ public final class MilterSession {
         case let .header(name, value):
             size += name.utf8.count + value.utf8.count + 3
             if size > maximumMessageSize || (message?.headers.count ?? 0) >= Self.maximumHeaders { tooLarge = true }
+            if name.trimmingCharacters(in: .whitespaces).lowercased() == "authentication-results" {
+                resultsSeen += 1
+                let id = value.split(whereSeparator: { $0 == ";" || $0.isWhitespace }).first.map { $0.lowercased() }
+                if id == authenticator.configuration.authservID.lowercased() { forgedResults.append(resultsSeen) }
+            }
             if !tooLarge {
                 // Postfix ends folded lines with LF alone; DKIM's simple canonicalization wants them as sent (CRLF).
                 let normalised = Self.crlf(leadingSpace ? value : " " + value)
@@ -72,13 +84,16 @@ public final class MilterSession {
         case .endOfMessage:
             defer { message = nil }
             guard let message else { return [.continue] }
-            guard !tooLarge else { return [.replyCode("451 4.3.4 the message is too large to authenticate here")] }
+            // Permanent: the same message would be too large on every retry.
+            guard !tooLarge else { return [.replyCode("552 5.3.4 the message is too large to authenticate here")] }
             let outcome = await authenticator.authenticate(message)
             lastOutcome = outcome
-            let header = MilterProtocol.Reply.insertHeader(index: 0, name: "Authentication-Results", value: " " + outcome.authenticationResults)
+            // Deleted from the last, so the earlier indexes stay right.
+            let header = forgedResults.reversed().map { MilterProtocol.Reply.changeHeader(index: $0, name: "Authentication-Results", value: "") }
+                + [.insertHeader(index: 0, name: "Authentication-Results", value: " " + outcome.authenticationResults)]
             switch outcome.action {
-            case .accept: return [header, .accept]
-            case .quarantine(let reason): return [header, .quarantine(reason), .accept]
+            case .accept: return header + [.accept]
+            case .quarantine(let reason): return header + [.quarantine(reason), .accept]
             case .reject(let text), .tempfail(let text): return [.replyCode(text)]
             }
         case .abort:

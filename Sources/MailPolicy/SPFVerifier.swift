@@ -60,6 +60,8 @@ public struct SPFVerifier: Sendable {
     private final class Budget {
         var lookups = 0
         var voids = 0
+        /// `%{p}` by domain: looked up once per check, however often a record writes it.
+        var validatedNames: [String: String] = [:]
     }
 
     private struct Abort: Error {
@@ -86,8 +88,11 @@ public struct SPFVerifier: Sendable {
         guard spf.count == 1 else { return (.permerror, "\(domain) publishes \(spf.count) SPF records") }
         let record: SPFRecord
         do { record = try SPFRecord.parse(spf[0]) } catch { return (.permerror, "\(domain): \(error)") }
-        let values = SPFMacroString.Values(sender: sender, domain: domain, ip: ip, helo: helo) { [self] in
-            await self.validatedName(of: ip, near: domain)
+        let values = SPFMacroString.Values(sender: sender, domain: domain, ip: ip, helo: helo) { [self, budget] in
+            if let known = budget.validatedNames[domain] { return known }
+            let name = await self.validatedName(of: ip, near: domain)
+            budget.validatedNames[domain] = name
+            return name
         }
         do {
             for directive in record.directives {

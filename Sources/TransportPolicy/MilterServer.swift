@@ -80,10 +80,13 @@ public struct MilterServer: Service {
                         // Counted once the MTA has its answer, so the database never delays mail.
                         if command == .endOfMessage, let outcome = session.takeOutcome() {
                             MilterMetrics.record(outcome)
-                            do { try await aggregate?.record(outcome) } catch {
-                                MilterMetrics.aggregateFailures.increment()
-                                logger.warning("DMARC aggregate data not recorded", metadata: ["error": "\(error)"])
-                            }
+                            // Off the connection's path: a slow database never holds up the next message.
+                            if let aggregate { Task { [logger] in
+                                do { try await aggregate.record(outcome) } catch {
+                                    MilterMetrics.aggregateFailures.increment()
+                                    logger.warning("DMARC aggregate data not recorded", metadata: ["error": "\(error)"])
+                                }
+                            } }
                         }
                     }
                     buffer.removeFirst(consumed)

@@ -79,6 +79,10 @@ struct DKIMVerifierTests {
         #expect(results.first?.kind == .fail && results.first?.reason.contains("does not verify") == true, "\(results)")
         results = try await Self.verify(signed) { headers, _ in headers.append(MailHeaderField(name: "X-Added", value: " by a relay")) }
         #expect(results.first?.kind == .pass, "\(results)")
+        // A From added above, where mail programs look first: dkimpy signs From twice (over-signing, h=…:from), so the
+        // second instance, absent when signed, is now there and the signature fails.
+        results = try await Self.verify(signed) { headers, _ in headers.insert(MailHeaderField(name: "From", value: " mallory@example.net"), at: 0) }
+        #expect(results.first?.kind == .fail, "\(results)")
         // A second From added below is taken first (bottom-up): the signature no longer covers what is shown.
         results = try await Self.verify(signed) { headers, _ in headers.append(MailHeaderField(name: "From", value: " mallory@example.net")) }
         #expect(results.first?.kind == .fail, "\(results)")

@@ -102,6 +102,36 @@ struct MilterSessionTests {
         #expect(replies.last == .accept, "\(replies)")
     }
 
+    @Test("From tricks that show one domain and authenticate another are refused", arguments: [
+        "Support:ceo@dmarc.secure.palisade.example;",                        // group syntax
+        "=?utf-8?q?ceo@dmarc.secure.palisade.example?=",                      // an encoded word
+        "<a@x.example; dmarc=pass header.from=dmarc.secure.palisade.example>", // Authentication-Results injection
+        "ceo@dmarc.secure.palisade.example\u{200B}",                          // an invisible character
+    ])
+    func fromTricks(from: String) async throws {
+        let text = "From: \(from)\r\nTo: bob@example.org\r\nSubject: x\r\n\r\nHello\r\n"
+        let replies = try await Self.run(text, mailFrom: "a@spf-pass.\(Self.s)")
+        guard case .replyCode(let reply)? = replies.first else { Issue.record("accepted: \(replies)"); return }
+        #expect(reply.hasPrefix("550 5.7.1"), "\(reply)")
+    }
+
+    @Test("A second From written as \"From :\" counts; Authentication-Results claiming our authserv-id are deleted")
+    func forgedFields() async throws {
+        let signed = try await DKIMVerifierTests.sign("rsa")
+        var replies = try await Self.run(signed.replacingOccurrences(of: "To: bob@example.org", with: "From : ceo@dmarc.\(Self.s)\r\nTo: bob@example.org"),
+                                         mailFrom: "a@spf-fail.\(Self.s)")
+        #expect(replies == [.replyCode("550 5.7.1 the message has 2 From header fields (RFC 7489 section 6.6.1)")], "\(replies)")
+        let forged = "Authentication-Results: mx.test.example; dmarc=pass header.from=dmarc.\(Self.s)\r\n"
+            + "Authentication-Results: other.example; dkim=pass\r\n"
+            + "Authentication-Results: MX.TEST.EXAMPLE 1; spf=pass\r\n"
+        replies = try await Self.run(forged + signed, mailFrom: "a@spf-fail.\(Self.s)")
+        #expect(Array(replies.prefix(2)) == [.changeHeader(index: 3, name: "Authentication-Results", value: ""),
+                                             .changeHeader(index: 1, name: "Authentication-Results", value: "")], "\(replies)")
+        guard case .insertHeader(0, "Authentication-Results", let value)? = replies.dropFirst(2).first else { Issue.record("\(replies)"); return }
+        #expect(!value.contains("\r"), "folded with LF alone")
+        #expect(replies.last == .accept)
+    }
+
     @Test("No From, two From fields, or From addresses in two domains: refused (RFC 7489 section 6.6.1)")
     func fromFields() async throws {
         let noFrom = Self.message(from: "x@dmarc.\(Self.s)").replacingOccurrences(of: "From: Alice <x@dmarc.\(Self.s)>\r\n", with: "")

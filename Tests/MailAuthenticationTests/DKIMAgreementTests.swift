@@ -31,7 +31,9 @@ struct DKIMAgreementTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-agree-\(UUID().uuidString)")
         try message.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let output = try await ChildProcess.run("\(venv)/bin/python3", ["-c", script, file.path, world.forwarder])
+        let output = try await PythonTools.shared.run(["verify", message]) {
+            try await ChildProcess.run("\(venv)/bin/python3", ["-c", script, file.path, world.forwarder])
+        }
         return output.trimmingCharacters(in: .whitespacesAndNewlines) == "pass"
     }
 

@@ -95,7 +95,7 @@ func client(port: Int, rounds: Int, offset: Int) async throws -> [Double] {
 
 let ports = AsyncStream<Int>.makeStream()
 let server = MilterServer(host: "127.0.0.1", port: 0, authenticator: authenticator, maximumMessageSize: 64 << 20, aggregate: nil, logger: logger) { port in
-    ports.continuation.yield(port)
+    ports.continuation.yield(port ?? 0)
 }
 let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
 try await withThrowingTaskGroup(of: Void.self) { tasks in

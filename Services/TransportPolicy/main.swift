@@ -60,10 +60,11 @@ if let certificates, certificates.reload().serving.isEmpty {
 }
 let checker: TransportPolicyChecker
 let milterPort = MilterSettings.port.read(configuration)
+let milterPath = MilterSettings.path.read(configuration)
 var authenticator: MailAuthenticator?
 do {
     let resolver = try DNSResolver(configuration, logger: logger)
-    if milterPort >= 0 { authenticator = try MilterSettings.authenticator(configuration, resolver: resolver) }
+    if milterPort >= 0 || !milterPath.isEmpty { authenticator = try MilterSettings.authenticator(configuration, resolver: resolver) }
     let fetcher = try HTTPFetcher(configuration, resolver: resolver, logger: logger)
     checker = TransportPolicyChecker(sts: MTASTSLookup(resolver: resolver, fetcher: fetcher, options: TransportSettings.lookupOptions(configuration)),
                                      dane: DANELookup(resolver: resolver), timing: TransportSettings.timing(configuration))
@@ -103,7 +104,8 @@ publicRoutes(router)
 // Ready for systemd once every listener is bound.
 let readiness = ServiceReadiness(parts: (certificates == nil ? 2 : 3) + (authenticator == nil ? 0 : 1))
 let milter: [any Service] = authenticator.map { authenticator in
-    [MilterServer(host: MilterSettings.host.read(configuration), port: milterPort, authenticator: authenticator,
+    [MilterServer(host: MilterSettings.host.read(configuration), port: milterPort < 0 ? nil : milterPort, path: milterPath.isEmpty ? nil : milterPath,
+                  pathMode: UInt16(MilterSettings.pathMode.read(configuration), radix: 8) ?? 0o660, authenticator: authenticator,
                   maximumMessageSize: MilterSettings.maxMessageSize.read(configuration), aggregate: DMARCAggregateStore(pool: pool),
                   logger: logger) { _ in readiness.markReady() }]
 } ?? []

@@ -8,23 +8,29 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The milter listener Postfix connects to (`smtpd_milters = inet:HOST:PORT`): each connection a
+/// The milter listeners Postfix connects to (`smtpd_milters = inet:HOST:PORT` or `unix:PATH`): each connection a
 /// `MilterSession` fed packet by packet, its replies written in order; at end of message SPF, DKIM and
 /// DMARC decide (`MailAuthenticator`). A connection whose bytes break the protocol is closed.
 public struct MilterServer: Service {
     let host: String
-    let port: Int
+    /// nil: no TCP listener.
+    let port: Int?
+    /// nil: no unix socket.
+    let path: String?
+    let pathMode: UInt16
     let authenticator: MailAuthenticator
     let maximumMessageSize: Int
     /// Where each message's outcome is counted (nil: nowhere).
     let aggregate: DMARCAggregateStore?
     let logger: Logger
-    let onListening: @Sendable (Int) async -> Void
+    let onListening: @Sendable (Int?) async -> Void
 
-    public init(host: String, port: Int, authenticator: MailAuthenticator, maximumMessageSize: Int, aggregate: DMARCAggregateStore?, logger: Logger,
-                onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+    public init(host: String, port: Int?, path: String? = nil, pathMode: UInt16 = 0o660, authenticator: MailAuthenticator, maximumMessageSize: Int,
+                aggregate: DMARCAggregateStore?, logger: Logger, onListening: @escaping @Sendable (Int?) async -> Void = { _ in }) {
         self.host = host
         self.port = port
+        self.path = path
+        self.pathMode = pathMode
         self.authenticator = authenticator
         self.maximumMessageSize = maximumMessageSize
         self.aggregate = aggregate
@@ -33,29 +39,48 @@ public struct MilterServer: Service {
     }
 
     public func run() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
+        typealias Listener = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).serverChannelOption(.backlog, value: 256)
+        let wrap: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        var listeners: [Listener] = []
+        var bound: Int?
+        if let port {
+            let listener = try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port, childChannelInitializer: wrap)
+            bound = listener.channel.localAddress?.port ?? port
+            listeners.append(listener)
+            logger.info("milter listening", metadata: ["milter.host": "\(host)", "milter.port": "\(bound!)"])
+        }
+        if let path {
+            let listener: Listener = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: wrap)
+            guard chmod(path, mode_t(pathMode)) == 0 else {
+                try? await listener.channel.close()
+                throw MilterServerError("cannot set the permissions of \(path): \(String(cString: strerror(errno)))")
             }
-        let bound = server.channel.localAddress?.port ?? port
-        logger.info("milter listening", metadata: ["milter.host": "\(host)", "milter.port": "\(bound)"])
+            listeners.append(listener)
+            logger.info("milter listening", metadata: ["milter.path": "\(path)", "milter.mode": "\(String(pathMode, radix: 8))"])
+        }
         await onListening(bound)
+        let opened = listeners
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await serve(connection) }
+                for listener in opened {
+                    group.addTask {
+                        try await listener.executeThenClose { connections in
+                            try await withThrowingDiscardingTaskGroup { served in
+                                for try await connection in connections { served.addTask { await serve(connection) } }
+                            }
+                        }
                     }
                 }
             }
         } onGracefulShutdown: {
-            server.channel.close(promise: nil)
+            for listener in opened { listener.channel.close(promise: nil) }
         }
+        if let path { unlink(path) }
     }
 
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
@@ -97,6 +122,11 @@ public struct MilterServer: Service {
             logger.info("milter connection closed on an error", metadata: ["error": "\(error)"])
         }
     }
+}
+
+public struct MilterServerError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
 
 enum MilterMetrics {

@@ -11,6 +11,13 @@ public enum MilterSettings {
         "transport.milter.port", default: -1,
         "TCP port of the milter listener (smtpd_milters = inet:HOST:PORT); -1: no milter; 0: any free port, logged at start.", range: -1...65535
     )
+    public static let path = ConfigSetting.string(
+        "transport.milter.path", default: "", "Unix socket of the milter (smtpd_milters = unix:PATH); empty: none."
+    )
+    public static let pathMode = ConfigSetting.string(
+        "transport.milter.pathMode", default: "0660", "Permissions of the milter's unix socket, octal (Postfix's user must be able to connect).",
+        validate: { UInt16($0, radix: 8) == nil ? "not an octal mode" : nil }
+    )
     public static let enforce = ConfigSetting.bool(
         "transport.milter.enforce", default: true,
         "Apply senders' DMARC dispositions (reject, quarantine); false: only add Authentication-Results."
@@ -47,7 +54,7 @@ public enum MilterSettings {
         range: .seconds(86_400)...Duration.seconds(400 * 86_400)
     )
 
-    public static let all: [any AnyConfigSetting] = [host, port, enforce, allowList, organizationalDomain, publicSuffixList, minimumRSABits, authservID, maxMessageSize,
+    public static let all: [any AnyConfigSetting] = [host, port, path, pathMode, enforce, allowList, organizationalDomain, publicSuffixList, minimumRSABits, authservID, maxMessageSize,
                                                      aggregateRetention]
 
     /// The authenticator the settings describe.

@@ -24,6 +24,37 @@ struct MilterPostfixTests {
         "From: Alice <\(from)>\r\nTo: bob@example.org\r\nSubject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@test>\r\n\r\nHello Bob.\r\n"
     }
 
+    @Test("The milter also listens on a unix socket with the configured mode, and negotiates protocol 6 there")
+    func unixSocket() async throws {
+        let world = try await TransportWorld.make()
+        defer { world.close() }
+        let socket = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-milter-\(UUID().uuidString.prefix(8)).sock").path
+        let config = try TransportServiceTests.configuration(world.world, extra: TransportServiceTests.listeners() + """
+              milter:
+                path: \(socket)
+                pathMode: "0600"
+            """)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let service = try RunningService("palisade-transport", ["--config", config.path],
+                                         databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@"))
+        defer { service.stop() }
+        try await world.db.eventually("the milter socket is listening") { service.logged.contains("milter.path=\(socket)") || !service.process.isRunning }
+        let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        // A client as Postfix starts: SMFIC_OPTNEG offering version 6, every action and step; the answer is SMFIC_OPTNEG.
+        let client = """
+            import socket, struct, sys
+            s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+            s.sendall(struct.pack(">IcIII", 13, b"O", 6, 0x1FF, 0x1FFFFF))
+            data = b""
+            while len(data) < 17: data += s.recv(64)
+            length, code, version, actions, steps = struct.unpack(">IcIII", data[:17])
+            print(code.decode(), version, hex(actions), hex(steps))
+            """
+        let answer = try await ChildProcess.run("/usr/bin/python3", ["-c", client, socket])
+        #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "O 6 0x31 0x100308", "\(answer)")
+    }
+
     @Test("Aligned DKIM is queued, p=reject unauthenticated is 550 5.7.1, sp=quarantine is held with Authentication-Results, a DNS failure is 451")
     func dispositions() async throws {
         let world = try await TransportWorld.make()

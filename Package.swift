@@ -79,10 +79,7 @@ let package = Package(
         // platformctl doctor and dns records: our own domains' CAA, DNSSEC, MTA-STS, DANE, TLSRPT, DMARC and WKD.
         .target(
             name: "DomainDoctor",
-            dependencies: [
-                "Core", "DNS", "HTTPFetch", "MailPolicy",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["Core", "DNS", "HTTPFetch", "MailPolicy"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -123,14 +123,8 @@ extension DomainDoctor {
         return findings
     }
 
-    /// Upper-case hex, as zone files write TLSA data.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789ABCDEF")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
-    }
-
     /// A record as zone-file text: `3 1 1 ABCD…`.
     static func presentation(_ record: TLSARecord) -> String {
-        "\(record.usage) \(record.selector) \(record.matchingType) \(hex(record.data))"
+        "\(record.usage) \(record.selector) \(record.matchingType) \(Hex.string(record.data, uppercase: true))"
     }
 }

@@ -2,7 +2,6 @@ import Core
 import DNS
 import Foundation
 import HTTPFetch
-import Logging
 import MailPolicy
 
 /// What the doctor compares our domains' published records with.
@@ -106,14 +105,12 @@ public struct DomainDoctor: Sendable {
     public let configuration: DoctorConfiguration
     let resolver: DNSResolver
     let fetcher: HTTPFetcher
-    let logger: Logger
     private let probes = ProbeCache()
 
-    public init(configuration: DoctorConfiguration, resolver: DNSResolver, fetcher: HTTPFetcher, logger: Logger) {
+    public init(configuration: DoctorConfiguration, resolver: DNSResolver, fetcher: HTTPFetcher) {
         self.configuration = configuration
         self.resolver = resolver
         self.fetcher = fetcher
-        self.logger = logger
     }
 
     /// The STARTTLS probe of `host` at `address`, made once per doctor: MX hosts many domains share are

@@ -58,7 +58,7 @@ extension DomainDoctor {
     /// `3 1 1 <SHA-256 of the SubjectPublicKeyInfo>`: RFC 7671 §5.1's recommended record, which
     /// survives a certificate renewal that keeps the key.
     static func tlsaData(_ certificate: PeerCertificate) -> String {
-        "3 1 1 " + hex(TLSAMatching.data(of: certificate, selector: 1, matchingType: 1))
+        "3 1 1 " + Hex.string(TLSAMatching.data(of: certificate, selector: 1, matchingType: 1), uppercase: true)
     }
 
     func caaProperties(_ domain: DomainName) -> [String] {

@@ -1,3 +1,4 @@
+import Core
 import HTTPFetch
 
 extension MTASTSPolicy {
@@ -15,10 +16,6 @@ extension MTASTSPolicy {
     /// `servedText`. It changes exactly when the policy does, which is when RFC 8461 §3.1 asks for a new
     /// id, so `platformctl dns records` can print it and `platformctl doctor` can check it.
     public var recordID: String {
-        SHA2.sha256(Array(servedText.utf8)).prefix(10).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        Hex.string(SHA2.sha256(Array(servedText.utf8)).prefix(10))
     }
-}
-
-private extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

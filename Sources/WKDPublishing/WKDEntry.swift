@@ -55,13 +55,9 @@ public final class WKDEntry: Sendable, Equatable {
 
     /// A strong validator: the first 128 bits of the body's SHA-256, hex, quoted.
     public static func etag(_ body: [UInt8]) -> String {
-        "\"" + MessageDigest.sha256(body).prefix(16).map { String($0, radix: 16).leftPaddedHex }.joined() + "\""
+        "\"" + Hex.string(MessageDigest.sha256(body).prefix(16)) + "\""
     }
 
     /// The hashes the entry is served under.
     public var hashes: [String] { [hash] + (unicodeHash.map { [$0] } ?? []) }
-}
-
-extension String {
-    fileprivate var leftPaddedHex: String { count == 1 ? "0" + self : self }
 }

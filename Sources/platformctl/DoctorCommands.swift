@@ -151,7 +151,7 @@ struct DoctorContext {
             let resolver = try DNSResolver(config, logger: context.logger)
             defer { resolver.close() }
             let fetcher = try HTTPFetcher(config, resolver: resolver, logger: context.logger)
-            try await body(DoctorContext(doctor: DomainDoctor(configuration: doctorConfiguration, resolver: resolver, fetcher: fetcher, logger: context.logger)), targets)
+            try await body(DoctorContext(doctor: DomainDoctor(configuration: doctorConfiguration, resolver: resolver, fetcher: fetcher)), targets)
         }
     }
 }

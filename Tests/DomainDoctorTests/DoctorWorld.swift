@@ -44,7 +44,7 @@ struct DoctorWorld {
             ownPolicy: Self.policy, ownPolicyDomains: [Self.good, Self.bad], dmarcReports: "mailto:dmarc@{domain}",
             nextCertificates: next, smtpPort: smtpPort, httpsPort: world.httpsPort, allowPrivateAddresses: true, heloName: "doctor.test",
             timeout: .seconds(10), publicSuffixList: try PublicSuffixList())
-        return DomainDoctor(configuration: configuration, resolver: resolver, fetcher: fetcher, logger: Logger(label: "palisade.test.doctor"))
+        return DomainDoctor(configuration: configuration, resolver: resolver, fetcher: fetcher)
     }
 
     /// A configuration file for platformctl with the same settings (our policy served for `ownPolicyDomains`).

@@ -41,7 +41,7 @@ public struct Fingerprint: Hashable, Sendable, Codable, CustomStringConvertible 
 
     /// Upper-case hex, e.g. `EB85BB5FA33A75E15E944E63F231550C4F47E38E`.
     public var hex: String {
-        String(decoding: bytes.flatMap { [Hex.upperDigits[Int($0 >> 4)], Hex.upperDigits[Int($0 & 0x0F)]] }, as: UTF8.self)
+        Hex.string(bytes, uppercase: true)
     }
 
     /// The key ID: the low 64 bits for v4, the high 64 bits for v6 (RFC 9580 5.5.4).

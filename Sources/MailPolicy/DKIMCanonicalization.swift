@@ -5,12 +5,12 @@ public enum DKIMCanonicalization {
     public static func header(_ field: MailHeaderField, _ mode: DKIMSignature.Canonicalization) -> [UInt8] {
         switch mode {
         case .simple:
-            return Array((field.name + ":" + field.value + "\r\n").utf8)
+            return Array(field.name.utf8) + [0x3A] + field.bytes + [0x0D, 0x0A]
         case .relaxed:
             // Unfold, compress white space runs to one space, trim both ends; name lower-cased (§3.4.2).
             var value: [UInt8] = []
             var pendingSpace = false
-            for byte in field.value.utf8 where byte != 0x0D && byte != 0x0A {
+            for byte in field.bytes where byte != 0x0D && byte != 0x0A {
                 if byte == 0x20 || byte == 0x09 {
                     pendingSpace = !value.isEmpty
                     continue

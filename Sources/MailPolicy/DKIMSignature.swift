@@ -5,11 +5,22 @@ import Foundation
 /// "simple" canonicalization can reproduce it byte for byte.
 public struct MailHeaderField: Sendable, Equatable {
     public let name: String
+    /// The value's bytes exactly as received (after the colon, folding CRLFs included): what DKIM hashes,
+    /// whatever their encoding.
+    public let bytes: [UInt8]
+    /// The value as text, for parsing; bytes that are not UTF-8 read as U+FFFD.
     public let value: String
 
     public init(name: String, value: String) {
         self.name = name
         self.value = value
+        self.bytes = Array(value.utf8)
+    }
+
+    public init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+        self.value = String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -123,7 +123,7 @@ public struct DKIMVerifier: Sendable {
             guard let found = unused[name]?.popLast() else { continue }
             data += DKIMCanonicalization.header(headers[found], signature.headerCanonicalization)
         }
-        var own = DKIMCanonicalization.header(MailHeaderField(name: field.name, value: Self.withoutSignature(field.value)), signature.headerCanonicalization)
+        var own = DKIMCanonicalization.header(MailHeaderField(name: field.name, bytes: Self.withoutSignature(field.bytes)), signature.headerCanonicalization)
         own.removeLast(2)  // the signature's own field without its CRLF
         data += own
         let valid = switch signature.algorithm {
@@ -134,16 +134,20 @@ public struct DKIMVerifier: Sendable {
         return result(.pass, "signed by \(signature.domain) (s=\(signature.selector))" + (whole ? "" : ", but l= leaves part of the body unsigned"), testing: key.testing)
     }
 
-    /// The field's value with the `b=` tag's value removed, everything else as it was (§3.7).
-    static func withoutSignature(_ value: String) -> String {
-        var segments = value.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
-        for (index, segment) in segments.enumerated() {
-            guard let equals = segment.firstIndex(of: "=") else { continue }
+    /// The field's value with the `b=` tag's value removed, every other byte as it was (§3.7).
+    static func withoutSignature(_ value: [UInt8]) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(value.count)
+        for (index, segment) in value.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).enumerated() {
+            if index > 0 { result.append(UInt8(ascii: ";")) }
             // The name may follow folding white space (CRLF and blanks).
-            if segment[..<equals].filter({ !$0.isWhitespace }) == "b" {
-                segments[index] = String(segment[...equals])
+            if let equals = segment.firstIndex(of: UInt8(ascii: "=")),
+               segment[..<equals].filter({ ![0x20, 0x09, 0x0D, 0x0A].contains($0) }) == [UInt8(ascii: "b")] {
+                result += segment[...equals]
+            } else {
+                result += segment
             }
         }
-        return segments.joined(separator: ";")
+        return result
     }
 }

@@ -35,7 +35,7 @@ public enum MilterProtocol {
         case mail(sender: String, arguments: [String])
         case recipient(String)
         case data
-        case header(name: String, value: String)
+        case header(name: String, value: [UInt8])
         case endOfHeaders
         case body([UInt8])
         case endOfMessage
@@ -102,9 +102,12 @@ public enum MilterProtocol {
         case UInt8(ascii: "R"): return .recipient(strings(data).first ?? "")
         case UInt8(ascii: "T"): return .data
         case UInt8(ascii: "L"):
-            let fields = strings(data)
-            guard fields.count >= 1 else { throw ProtocolError("a header packet without a name") }
-            return .header(name: fields[0], value: fields.count > 1 ? fields[1] : "")
+            // The value stays bytes: DKIM hashes them as sent, 8-bit or not.
+            let nul = data.firstIndex(of: 0) ?? data.endIndex
+            guard nul > data.startIndex else { throw ProtocolError("a header packet without a name") }
+            var value = data[min(nul + 1, data.endIndex)...]
+            if value.last == 0 { value = value.dropLast() }
+            return .header(name: String(decoding: data[..<nul], as: UTF8.self), value: Array(value))
         case UInt8(ascii: "N"): return .endOfHeaders
         case UInt8(ascii: "B"): return .body(Array(data))
         case UInt8(ascii: "E"): return .endOfMessage

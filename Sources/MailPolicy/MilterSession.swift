@@ -63,17 +63,17 @@ public final class MilterSession {
         case .recipient, .data, .endOfHeaders, .unknown:
             return [.continue]
         case let .header(name, value):
-            size += name.utf8.count + value.utf8.count + 3
+            size += name.utf8.count + value.count + 3
             if size > maximumMessageSize || (message?.headers.count ?? 0) >= Self.maximumHeaders { tooLarge = true }
             if name.trimmingCharacters(in: .whitespaces).lowercased() == "authentication-results" {
                 resultsSeen += 1
-                let id = value.split(whereSeparator: { $0 == ";" || $0.isWhitespace }).first.map { $0.lowercased() }
+                let id = String(decoding: value, as: UTF8.self).split(whereSeparator: { $0 == ";" || $0.isWhitespace }).first.map { $0.lowercased() }
                 if id == authenticator.configuration.authservID.lowercased() { forgedResults.append(resultsSeen) }
             }
             if !tooLarge {
                 // Postfix ends folded lines with LF alone; DKIM's simple canonicalization wants them as sent (CRLF).
-                let normalised = Self.crlf(leadingSpace ? value : " " + value)
-                message?.headers.append(MailHeaderField(name: name, value: normalised))
+                let normalised = Self.crlf(leadingSpace ? value : [0x20] + value)
+                message?.headers.append(MailHeaderField(name: name, bytes: normalised))
             }
             return [.continue]
         case .body(let chunk):
@@ -104,13 +104,16 @@ public final class MilterSession {
         }
     }
 
-    static func crlf(_ text: String) -> String {
-        guard text.contains("\n") else { return text }
-        var result = ""
-        var previous: Character?
-        for character in text.unicodeScalars.map(Character.init) {
-            if character == "\n", previous != "\r" { result += "\r\n" } else { result.append(character) }
-            previous = character
+    /// `bytes` with every LF not already after a CR preceded by one.
+    static func crlf(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x0A) else { return bytes }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count + 8)
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte == 0x0A, previous != 0x0D { result.append(0x0D) }
+            result.append(byte)
+            previous = byte
         }
         return result
     }

@@ -14,6 +14,30 @@ public enum DKIMSigner {
         }
     }
 
+    /// The `DKIM-Signature` field (CRLF-ended) dkimpy makes for `message` given as bytes, which need not be
+    /// UTF-8 (8-bit header fields are signed as they are), with the world's key `key` as its selector.
+    public static func signatureField(_ message: [UInt8], key: String, domain: String = "dkim.secure.palisade.example") async throws -> String {
+        let world = try TestWorld.current()
+        guard let venv = ProcessInfo.processInfo.environment["PALISADE_TEST_DKIMPY"], !venv.isEmpty else {
+            throw TestWorld.Missing(description: "PALISADE_TEST_DKIMPY is not set: make test installs dkimpy in .build/test-venv")
+        }
+        let keyFile = URL(fileURLWithPath: world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("dkim/\(key).key").path
+        let request = ["field", message.map { String($0, radix: 16) }.joined(separator: " "), key, domain]
+        return try await PythonTools.shared.run(request) {
+            let input = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-dkim-\(UUID().uuidString)")
+            try Data(message).write(to: input)
+            defer { try? FileManager.default.removeItem(at: input) }
+            let script = """
+                import sys, dkim
+                message = open(sys.argv[1], "rb").read()
+                key = open(sys.argv[4], "rb").read()
+                sys.stdout.write(dkim.sign(message, sys.argv[2].encode(), sys.argv[3].encode(), key).decode("ascii"))
+                """
+            return try await ChildProcess.run("\(venv)/bin/python3", ["-c", script, input.path, key, domain, keyFile])
+        }
+    }
+
     private static func signNow(_ message: String, key: String, selector: String?, algorithm: String,
                                 header: String, body: String, domain: String) async throws -> String {
         let world = try TestWorld.current()

@@ -33,7 +33,7 @@ struct MilterSessionTests {
             .optionNegotiation(version: 6, actions: 0x1FF, steps: 0x1FFFFF),
             .connect(hostname: "mail.example.org", address: "192.0.2.1", port: 8080),
             .mail(sender: "<a@example.org>", arguments: ["SIZE=100"]),
-            .header(name: "Subject", value: " hi"),
+            .header(name: "Subject", value: Array(" hi".utf8)),
             .body(Array("body\r\n".utf8)),
         ])
         #expect(try MilterProtocol.parse(Self.packet("H", Self.z("x")).dropLast()) == nil, "a partial packet waits")
@@ -63,7 +63,7 @@ struct MilterSessionTests {
         _ = await session.handle(.helo("client.example"))
         _ = await session.handle(.mail(sender: "<\(mailFrom)>", arguments: []))
         let (headers, body) = DKIMVerifierTests.split(text)
-        for field in headers { _ = await session.handle(.header(name: field.name, value: field.value)) }
+        for field in headers { _ = await session.handle(.header(name: field.name, value: field.bytes)) }
         _ = await session.handle(.endOfHeaders)
         _ = await session.handle(.body(body))
         return await session.handle(.endOfMessage)
@@ -85,6 +85,50 @@ struct MilterSessionTests {
         #expect(value.contains("dkim=pass header.d=dkim.\(Self.s) header.s=rsa header.a=rsa-sha256"), "\(value)")
         #expect(value.contains("dmarc=pass (p=reject dis=NONE) header.from=dkim.\(Self.s)"), "\(value)")
         #expect(replies.last == .accept)
+    }
+
+    @Test("Header fields in 8-bit bytes that are not UTF-8 are hashed as received: dkimpy's signature over them passes, a changed byte is rejected")
+    func eightBitHeaders() async throws {
+        let subject = Array(" Caf".utf8) + [0xE9] + Array(" \r\n\tau lait".utf8)  // ISO-8859-1, folded
+        let headers: [(String, [UInt8])] = [("From", Array(" Alice <alice@dkim.\(Self.s)>".utf8)), ("To", Array(" bob@example.org".utf8)), ("Subject", subject)]
+        let body = Array("Hello.\r\n".utf8)
+        var message: [UInt8] = []
+        for (name, value) in headers { message += Array(name.utf8) + [0x3A] + value + [0x0D, 0x0A] }
+        message += [0x0D, 0x0A] + body
+        let signature = try await DKIMSigner.signatureField(message, key: "rsa")
+        let colon = try #require(signature.firstIndex(of: ":"))
+        let signed = [("DKIM-Signature", Array(signature[signature.index(after: colon)...].utf8.dropLast(2)))] + headers
+
+        func dkim(_ fields: [(String, [UInt8])]) async throws -> String {
+            let (session, resolver) = try Self.session()
+            defer { resolver.close() }
+            // On the wire as Postfix sends it: folded lines end in LF alone.
+            var wire = Self.packet("O", [0, 0, 0, 6, 0, 0, 1, 0xFF, 0, 0x1F, 0xFF, 0xFF])
+            wire += Self.packet("C", Self.z("client.example") + [UInt8(ascii: "4"), 0, 25] + Self.z("127.0.0.1"))
+            wire += Self.packet("H", Self.z("client.example")) + Self.packet("M", Self.z("<a@spf-fail.\(Self.s)>"))
+            for (name, value) in fields {
+                var lf: [UInt8] = []
+                for byte in value where byte != 0x0D { lf.append(byte) }
+                wire += Self.packet("L", Self.z(name) + lf + [0])
+            }
+            wire += Self.packet("N") + Self.packet("B", body) + Self.packet("E")
+            var rest = wire[...]
+            var replies: [MilterProtocol.Reply] = []
+            while let (command, length) = try MilterProtocol.parse(rest) {
+                replies = await session.handle(command)
+                rest = rest.dropFirst(length)
+            }
+            #expect(rest.isEmpty)
+            guard case .insertHeader(0, "Authentication-Results", let value)? = replies.first else { return "no header first: \(replies)" }
+            return value
+        }
+        let passed = try await dkim(signed)
+        #expect(passed.contains("dkim=pass header.d=dkim.\(Self.s) header.s=rsa"), "\(passed)")
+        var changed = signed
+        changed[3].1[4] = 0xE8
+        // dkim.secure.palisade.example publishes p=reject: without the signature nothing authenticates it.
+        let failed = try await dkim(changed)
+        #expect(failed.contains("550 5.7.1 the DMARC policy of dkim.\(Self.s) rejects mail"), "\(failed)")
     }
 
     @Test("p=reject without alignment is rejected with 550 5.7.1; sp=quarantine is quarantined; a DNS failure is 451")

@@ -32,6 +32,12 @@
 # (where the milter tests run palisade-transport's milter) on 127.0.0.1:PALISADE_TEST_SMTP_MILTER_PORT, queueing what
 # it accepts for the discard transport (or holding what the milter quarantines); Postfix runs only as root, so without root that is empty
 # and the doctor tests say so.
+# OpenDMARC (Debian's opendmarc, root only, like Postfix): a third listener of the same Postfix,
+# 127.0.0.1:PALISADE_TEST_SMTP_OPENDMARC_PORT, runs PALISADE_TEST_MILTER_PORT's milter and then OpenDMARC (authserv-id
+# opendmarc.test.example, trusting the results of mx.test.example, the Public Suffix List DIR/opendmarc/public_suffix_list.dat:
+# Debian's with the test TLD "example" added) and holds every message, for the tests comparing verdicts. OpenDMARC looks
+# up DNS through the C library, which knows only port 53: unbound also listens on a 127.53.x.y address on port 53, and
+# OpenDMARC runs in a mount namespace of its own where /etc/resolv.conf names that address.
 # DKIM: keys made at every start under DIR/dkim (rsa: 2048 bits, small: 512 bits, ed: Ed25519; dkimpy's key file
 # formats), published at <selector>._domainkey.dkim.secure.palisade.example with revoked (empty p=).
 # Everything listens on 127.0.0.1 on free ports picked at start.
@@ -97,13 +103,13 @@ stop() {
     [ -d "$dir" ] || return 0
     # The gpg-agent of the keys the tests made in DIR/gnupg.
     if [ -d "$dir/gnupg" ]; then gpgconf --homedir "$dir/gnupg" --kill all >/dev/null 2>&1 || true; fi
-    for pidfile in "$dir/dns/nsd.pid" "$dir/dns/unbound.pid" "$dir/https/nginx.pid" "$dir/smtp/queue/pid/master.pid"; do
+    for pidfile in "$dir/dns/nsd.pid" "$dir/dns/unbound.pid" "$dir/https/nginx.pid" "$dir/smtp/queue/pid/master.pid" "$dir/opendmarc/opendmarc.pid"; do
         if [ -s "$pidfile" ]; then
             local pid
             pid=$(tr -d ' ' < "$pidfile")
             # Only ours: a stale pidfile (after a reboot) may name an unrelated process.
             case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
-                nsd*|unbound*|nginx*) kill "$pid" 2>/dev/null || true ;;
+                nsd*|unbound*|nginx*|opendmarc*) kill "$pid" 2>/dev/null || true ;;
                 # Postfix's master, only the one of this world (the system's is a master too).
                 master) if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "-c $dir/smtp"; then kill "$pid" 2>/dev/null || true; else rm -f "$pidfile"; continue; fi ;;
                 *) rm -f "$pidfile"; continue ;;
@@ -320,7 +326,7 @@ start_https() {
 # A Postfix instance of its own (master run directly with -c: postfix(1) would want the directory listed in the
 # system's main.cf) that speaks STARTTLS with the doctor MX certificate on 127.0.0.1:PORT and delivers nothing.
 start_smtp() {
-    local smtp=$dir/smtp port=$1 milter_smtp_port=$2 milter_port=$3
+    local smtp=$dir/smtp port=$1 milter_smtp_port=$2 milter_port=$3 opendmarc_smtp_port=$4
     mkdir -p "$smtp/queue/pid" "$smtp/queue/public" "$smtp/queue/private" "$smtp/data"
     # The queue directories cleanup and qmgr use, owned as postfix-files has them.
     local queue
@@ -358,6 +364,7 @@ EOF
     cat > "$smtp/master.cf" <<EOF
 127.0.0.1:$port inet n - n - - smtpd
 127.0.0.1:$milter_smtp_port inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$milter_port -o smtpd_relay_restrictions=permit_mynetworks,reject
+127.0.0.1:$opendmarc_smtp_port inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$milter_port,unix:$dir/opendmarc/opendmarc.sock -o smtpd_relay_restrictions=permit_mynetworks,reject -o smtpd_end_of_data_restrictions=check_client_access,static:HOLD
 postlog   unix-dgram n - n - 1 postlogd
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
@@ -381,13 +388,46 @@ EOF
     wait_for "postfix" curl -s --ssl-reqd -k --request NOOP --max-time 1 "smtp://127.0.0.1:$port/probe"
 }
 
-# A validating unbound daemon with the same stub zones and anchor, for forwarder mode and for dig.
+# OpenDMARC on DIR/opendmarc/opendmarc.sock, in a mount namespace whose /etc/resolv.conf names unbound's
+# port-53 address ($1): the C library's resolver cannot be given a port.
+start_opendmarc() {
+    local od=$dir/opendmarc address=$1
+    mkdir -p "$od"
+    echo "nameserver $address" > "$od/resolv.conf"
+    # No host is exempt (OpenDMARC's default exempts 127.0.0.1, where all test mail comes from).
+    : > "$od/ignore-hosts"
+    { cat /usr/share/publicsuffix/public_suffix_list.dat; printf '\n// The test world: RFC 2606 top-level domain\nexample\n'; } > "$od/public_suffix_list.dat"
+    cat > "$od/opendmarc.conf" <<EOF
+Socket local:$od/opendmarc.sock
+UMask 000
+PidFile $od/opendmarc.pid
+AuthservID opendmarc.test.example
+TrustedAuthservIDs mx.test.example
+IgnoreHosts $od/ignore-hosts
+PublicSuffixList $od/public_suffix_list.dat
+SPFSelfValidate false
+SPFIgnoreResults false
+RejectFailures false
+FailureReports false
+RequiredHeaders false
+Syslog false
+Background true
+EOF
+    unshare --mount sh -c "mount --bind '$od/resolv.conf' /etc/resolv.conf && exec opendmarc -c '$od/opendmarc.conf'" </dev/null >"$od/opendmarc.out" 2>&1 || {
+        echo "world.sh: opendmarc did not start (it needs a mount namespace: unshare --mount): $(cat "$od/opendmarc.out")" >&2
+        exit 1
+    }
+    wait_for "opendmarc" test -S "$od/opendmarc.sock"
+}
+
+# A validating unbound daemon with the same stub zones and anchor, for forwarder mode and for dig; as root also on
+# port 53 of the address $3, for OpenDMARC.
 start_forwarder() {
-    local dns=$dir/dns port=$1 stubs=$2 stub
+    local dns=$dir/dns port=$1 stubs=$2 port53=${3:-} stub
     {
         echo "server:"
-        echo "    interface: 127.0.0.1"
-        echo "    port: $port"
+        echo "    interface: 127.0.0.1@$port"
+        if [ -n "$port53" ]; then echo "    interface: $port53@53"; fi
         echo "    do-not-query-localhost: no"
         echo "    username: \"\""
         echo "    chroot: \"\""
@@ -409,6 +449,18 @@ start_forwarder() {
     unbound-checkconf "$dns/unbound.conf" >/dev/null
     unbound -c "$dns/unbound.conf"
     wait_for "unbound" dig -p "$port" @127.0.0.1 +time=1 +tries=1 palisade.example SOA
+    if [ -n "$port53" ]; then wait_for "unbound on $port53" dig @"$port53" +time=1 +tries=1 palisade.example SOA; fi
+}
+
+# An address in 127.53.0.0/16 on whose port 53 nothing listens.
+free_address53() {
+    local address
+    for _ in $(seq 1 100); do
+        address=127.53.$((RANDOM % 254 + 1)).$((RANDOM % 254 + 1))
+        if ! ss -Hlun "sport = :53" | awk '{print $4}' | grep -qE "^($address|0\.0\.0\.0|\*|\[::\]):53$"; then echo "$address"; return; fi
+    done
+    echo "world.sh: no free address for a port-53 listener in 127.53.0.0/16" >&2
+    exit 1
 }
 
 # wait_for NAME COMMAND...: until COMMAND succeeds (the server is up), at most 10 s in all.
@@ -427,6 +479,8 @@ start)
     need nsd nsd-checkconf ldns-keygen ldns-signzone unbound unbound-checkconf nginx openssl dig curl ss
     if [ "$(id -u)" = 0 ]; then
         [ -x /usr/lib/postfix/sbin/master ] && id postfix >/dev/null 2>&1 || { echo "world.sh: postfix not found (apt-get install postfix)" >&2; exit 1; }
+        need opendmarc unshare
+        [ -f /usr/share/publicsuffix/public_suffix_list.dat ] || { echo "world.sh: the Public Suffix List is missing (apt-get install publicsuffix)" >&2; exit 1; }
     fi
     stop
     rm -rf "$dir"
@@ -440,9 +494,10 @@ start)
     smtp_port=$(free_port)
     milter_smtp_port=$(free_port)
     milter_port=$(free_port)
-    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" "$vks_port" "$smtp_port" "$milter_smtp_port" "$milter_port" | sort -u | wc -l)" != 8 ]; do
+    opendmarc_smtp_port=$(free_port)
+    while [ "$(printf '%s\n' "$dns_port" "$dead_port" "$https_port" "$forwarder_port" "$vks_port" "$smtp_port" "$milter_smtp_port" "$milter_port" "$opendmarc_smtp_port" | sort -u | wc -l)" != 9 ]; do
         dead_port=$(free_port); https_port=$(free_port); forwarder_port=$(free_port); vks_port=$(free_port); smtp_port=$(free_port)
-        milter_smtp_port=$(free_port); milter_port=$(free_port)
+        milter_smtp_port=$(free_port); milter_port=$(free_port); opendmarc_smtp_port=$(free_port)
     done
     # Certificates first: the signed zones carry TLSA records of some of them.
     issue_certificates
@@ -450,11 +505,19 @@ start)
     sign_dns
     start_dns "$dns_port"
     start_https "$https_port" "$vks_port"
-    if [ "$(id -u)" = 0 ]; then start_smtp "$smtp_port" "$milter_smtp_port" "$milter_port"; else smtp_port=""; milter_smtp_port=""; echo "world.sh: not root: no Postfix (the doctor tests need one)" >&2; fi
     stubs="palisade.example=127.0.0.1@$dns_port"
     for zone in secure insecure expired broken; do stubs+=",$zone.palisade.example=127.0.0.1@$dns_port"; done
     stubs+=",dead.palisade.example=127.0.0.1@$dead_port,lame.example.net=127.0.0.1@$dns_port,example=127.0.0.1@$dns_port"
-    start_forwarder "$forwarder_port" "$stubs"
+    if [ "$(id -u)" = 0 ]; then
+        address53=$(free_address53)
+        start_forwarder "$forwarder_port" "$stubs" "$address53"
+        start_opendmarc "$address53"
+        start_smtp "$smtp_port" "$milter_smtp_port" "$milter_port" "$opendmarc_smtp_port"
+    else
+        start_forwarder "$forwarder_port" "$stubs"
+        smtp_port=""; milter_smtp_port=""; opendmarc_smtp_port=""
+        echo "world.sh: not root: no Postfix nor OpenDMARC (the doctor and milter tests need them)" >&2
+    fi
     cat > "$dir/world.env" <<EOF
 PALISADE_TEST_DNS_PORT=$dns_port
 PALISADE_TEST_DNS_DEAD_PORT=$dead_port
@@ -468,6 +531,7 @@ PALISADE_TEST_VKS_BACKEND_PORT=$vks_port
 PALISADE_TEST_SMTP_PORT=$smtp_port
 PALISADE_TEST_SMTP_MILTER_PORT=$milter_smtp_port
 PALISADE_TEST_MILTER_PORT=$milter_port
+PALISADE_TEST_SMTP_OPENDMARC_PORT=$opendmarc_smtp_port
 EOF
     cat "$dir/world.env"
     ;;

@@ -17,10 +17,12 @@ extension DomainDoctor {
             case .failure(let failure):
                 return [DoctorFinding("dmarc", .fail, failure.description, fix: "make the domain's name servers answer")]
             case .success(let (records, _)):
-                switch DMARCRecord.discover(records) {
+                let discovery = DMARCRecord.discover(records)
+                switch discovery {
                 case .none:
                     continue
-                case .unusable(let problem):
+                case .several, .malformed:
+                    let problem = discovery.problem ?? ""
                     return [DoctorFinding("dmarc", .fail, subject: "_dmarc.\(candidate.ascii)", "the DMARC record is unusable: \(problem); receivers apply no policy (at most p=none, RFC 7489 section 6.6.3)",
                                           fix: "publish only:\n\(candidate == domain ? publish : zoneDMARC(candidate))")]
                 case .record(let found):

@@ -59,7 +59,15 @@ public struct DMARCEvaluator: Sendable {
         // Identifiers are compared in their ASCII form (d= is written so).
         let fromASCII = fromName.ascii
         do {
-            guard let (policyDomain, record) = try await findPolicy(fromName) else { return verdict(.none, "no DMARC record for \(from)") }
+            let policyDomain: String, record: DMARCRecord
+            switch try await findPolicy(fromName) {
+            case .nothing: return verdict(.none, "no DMARC record for \(from)")
+            case let .unusable(name, .several(count)):
+                return verdict(.none, "\(count) DMARC records at _dmarc.\(name): when there are several, none applies", domain: name)
+            case let .unusable(name, discovery):
+                return verdict(.permerror, "the DMARC record at _dmarc.\(name) is malformed: \(discovery.problem ?? "")", domain: name)
+            case let .record(name, found): (policyDomain, record) = (name, found)
+            }
             let fromOrganization = try await organizationalDomain(fromName)
             func aligned(_ domain: String, _ mode: DMARCRecord.Alignment) async throws -> Bool {
                 guard let name = try? DomainName(domain) else { return false }
@@ -87,7 +95,10 @@ public struct DMARCEvaluator: Sendable {
                 policy = record.subdomainPolicy ?? record.policy
                 if !dkimAligned, !spfAligned, let np = record.nonexistentPolicy, try await !exists(fromName) { policy = np }
             }
-            guard let policy else { return verdict(.none, "the record at _dmarc.\(policyDomain) has no p tag", domain: policyDomain, record: record) }
+            // No p (or sp): p=none when reports are asked for, else DMARC does not apply (RFC 7489 §6.6.3, RFC 9989 §4.10.1).
+            guard let policy = policy ?? (record.aggregateReports.isEmpty ? nil : DMARCRecord.Policy.none) else {
+                return verdict(.none, "the record at _dmarc.\(policyDomain) has no p tag and no rua: DMARC does not apply", domain: policyDomain, record: record)
+            }
             if dkimAligned || spfAligned {
                 return verdict(.pass, dkimAligned ? "DKIM aligned with \(from)" : "SPF aligned with \(from)", domain: policyDomain, record: record,
                                policy: policy, dkimAligned: dkimAligned, spfAligned: spfAligned)
@@ -118,20 +129,36 @@ public struct DMARCEvaluator: Sendable {
         }
     }
 
+    /// Where discovery ended: at a record, at nothing, or at a name whose records make DMARC not apply:
+    /// one malformed (RFC 7489 §6.6.3, RFC 9989 §4.10.1), or several under RFC 7489.
+    enum Discovered {
+        case record(String, DMARCRecord)
+        case nothing
+        case unusable(String, DMARCRecord.Discovery)
+    }
+
     /// The record that applies to `domain`: its own, else by the tree walk (or the PSL's Organizational Domain).
-    func findPolicy(_ domain: DomainName) async throws -> (String, DMARCRecord)? {
-        if let record = try await record(at: domain.ascii) { return (domain.ascii, record) }
+    func findPolicy(_ domain: DomainName) async throws -> Discovered {
+        let names: [String]
         switch discovery {
         case .publicSuffixList(let list):
             let organization = list.organizationalDomain(of: domain).ascii
-            guard organization != domain.ascii, let record = try await record(at: organization) else { return nil }
-            return (organization, record)
+            names = organization == domain.ascii ? [domain.ascii] : [domain.ascii, organization]
         case .treeWalk:
-            for name in Self.walk(domain).dropFirst() {
-                if let record = try await record(at: name) { return (name, record) }
-            }
-            return nil
+            names = Self.walk(domain)
         }
+        for name in names {
+            switch try await records(at: name) {
+            case .none: continue
+            // RFC 9989 discards several records at one name and walks on; RFC 7489 ends discovery there.
+            case .several(let count):
+                if case .treeWalk = discovery { continue }
+                return .unusable(name, .several(count))
+            case .record(let record): return .record(name, record)
+            case let unusable: return .unusable(name, unusable)
+            }
+        }
+        return .nothing
     }
 
     /// The Organizational Domain (RFC 9989 §4.10.2 by the walk, RFC 7489 §3.2 by the list).
@@ -143,7 +170,7 @@ public struct DMARCEvaluator: Sendable {
             var found: String?
             let labels = domain.labels.map(String.init)
             for (index, name) in Self.walk(domain).enumerated() {
-                guard let record = try await record(at: name) else { continue }
+                guard case .record(let record) = try await records(at: name) else { continue }
                 if record.publicSuffixDomain == "n" { return name }
                 // psd=y: a public suffix; the Organizational Domain is one label below it (ignored on the
                 // starting name itself, RFC 9989).
@@ -169,17 +196,15 @@ public struct DMARCEvaluator: Sendable {
         return counts.map { labels.suffix($0).joined(separator: ".") }
     }
 
-    /// The one valid DMARC record at `_dmarc.<domain>`; several, or none, are nil (RFC 7489 §6.6.3).
-    func record(at domain: String) async throws -> DMARCRecord? {
+    /// What the TXT records at `_dmarc.<domain>` say (RFC 7489 §6.6.3).
+    func records(at domain: String) async throws -> DMARCRecord.Discovery {
         let name = "_dmarc.\(domain)"
         let answer: DNSAnswer<TXTRecord>
         do { answer = try await resolver.txt(try DNSName(name)) } catch { throw DMARCLookupFailure(reason: "the look-up of \(name) failed: \(error)") }
         switch answer.outcome {
         case .failed(let reason): throw DMARCLookupFailure(reason: "the look-up of \(name) failed: \(reason)")
-        case .noRecords, .noSuchName: return nil
-        case .records(let records):
-            if case .record(let record) = DMARCRecord.discover(records.map(\.text)) { return record }
-            return nil
+        case .noRecords, .noSuchName: return .none
+        case .records(let records): return DMARCRecord.discover(records.map(\.text))
         }
     }
 

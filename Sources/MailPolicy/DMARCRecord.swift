@@ -38,11 +38,24 @@ public struct DMARCRecord: Sendable, Equatable {
         case record(DMARCRecord)
         /// No record starts with `v=DMARC1`.
         case none
-        /// Several do (RFC 7489 §6.6.3: then none applies), or the one that does is malformed.
-        case unusable(String)
+        /// Several do: then none applies (RFC 7489 §6.6.3, RFC 9989 §4.10.1).
+        case several(Int)
+        /// The one that does is malformed: no DMARC processing applies, and the result is permerror (RFC 8601 §2.7.7).
+        case malformed(String)
+
+        /// Why no record applies, for the several and malformed cases.
+        public var problem: String? {
+            switch self {
+            case .record, .none: nil
+            case .several(let count): "\(count) TXT records start with v=DMARC1; when there are several, none applies"
+            case .malformed(let reason): reason
+            }
+        }
     }
 
     /// The records of one TXT answer, each with its strings joined: only those starting with `v=DMARC1` count.
+    /// A record whose p, sp or np is not valid acts as `p=none` when it has a valid `rua`, and is malformed
+    /// otherwise (RFC 7489 §6.6.3 step 6, RFC 9989 §4.10.1).
     public static func discover(_ records: [String]) -> Discovery {
         let candidates = records.filter { record in
             guard let first = record.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first,
@@ -52,15 +65,20 @@ public struct DMARCRecord: Sendable, Equatable {
         switch candidates.count {
         case 0: return .none
         case 1:
-            do { return .record(try parse(candidates[0])) } catch { return .unusable(error.description) }
-        default: return .unusable("\(candidates.count) TXT records start with v=DMARC1; when there are several, none applies")
+            do { return .record(try parse(candidates[0])) } catch {
+                if let lenient = try? parse(candidates[0], invalidPoliciesAsNone: true), !lenient.aggregateReports.isEmpty { return .record(lenient) }
+                return .malformed(error.description)
+            }
+        default: return .several(candidates.count)
         }
     }
 
     /// Parses one record: `v=DMARC1` first, then `tag=value` pairs separated by `;`, white space allowed
     /// around `=` and `;`. A known tag with an invalid value, or a repeated tag, is an error naming it;
     /// unknown tags are ignored (RFC 7489 §6.3).
-    public static func parse(_ text: String) throws(DMARCRecordError) -> DMARCRecord {
+    /// `invalidPoliciesAsNone`: a p, sp or np that is not none, quarantine or reject makes the record one of
+    /// `p=none` with neither sp nor np, instead of an error.
+    public static func parse(_ text: String, invalidPoliciesAsNone: Bool = false) throws(DMARCRecordError) -> DMARCRecord {
         guard text.utf8.count <= maximumLength else { throw DMARCRecordError("the record is longer than \(maximumLength) bytes") }
         guard text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else { throw DMARCRecordError("the record contains control characters") }
         var parts = text.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
@@ -132,8 +150,15 @@ public struct DMARCRecord: Sendable, Equatable {
 
         let options = tags["fo"].map { $0.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingWhitespace().lowercased() } } ?? ["0"]
         guard options.allSatisfy({ ["0", "1", "d", "s"].contains($0) }) else { throw DMARCRecordError("fo=\(tags["fo"]!.prefix(40)) is not a list of 0, 1, d and s") }
+        var policies: (Policy?, Policy?, Policy?)
+        do {
+            policies = (try policy("p"), try policy("sp"), try policy("np"))
+        } catch {
+            guard invalidPoliciesAsNone else { throw error }
+            policies = (Policy.none, nil, nil)
+        }
         return DMARCRecord(
-            policy: try policy("p"), subdomainPolicy: try policy("sp"), nonexistentPolicy: try policy("np"),
+            policy: policies.0, subdomainPolicy: policies.1, nonexistentPolicy: policies.2,
             dkimAlignment: try alignment("adkim"), spfAlignment: try alignment("aspf"),
             percent: try number("pct", default: 100, range: 0...100),
             testing: try flag("t", allowed: ["y", "n"], default: "n") == "y",

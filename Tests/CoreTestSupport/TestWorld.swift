@@ -23,6 +23,11 @@ public struct TestWorld: Sendable {
     /// (free, for the test's palisade-transport); nil without root, like `smtpPort`.
     public let smtpMilterPort: Int?
     public let milterPort: Int?
+    /// A listener of the same Postfix whose milters are `<milterPort>` and then OpenDMARC (Debian's opendmarc,
+    /// authserv-id opendmarc.test.example, trusting the DKIM results of mx.test.example, doing SPF itself, the
+    /// Public Suffix List for organizational domains, never rejecting), holding every message it accepts;
+    /// nil without root or without opendmarc.
+    public let smtpOpenDMARCPort: Int?
 
     public struct Missing: Error, CustomStringConvertible {
         public let description: String
@@ -59,7 +64,8 @@ public struct TestWorld: Sendable {
             vksBackendPort: Int(try value("PALISADE_TEST_VKS_BACKEND_PORT")) ?? 0,
             smtpPort: values["PALISADE_TEST_SMTP_PORT"].flatMap { Int($0) },
             smtpMilterPort: values["PALISADE_TEST_SMTP_MILTER_PORT"].flatMap { Int($0) },
-            milterPort: values["PALISADE_TEST_MILTER_PORT"].flatMap { Int($0) }
+            milterPort: values["PALISADE_TEST_MILTER_PORT"].flatMap { Int($0) },
+            smtpOpenDMARCPort: values["PALISADE_TEST_SMTP_OPENDMARC_PORT"].flatMap { Int($0) }
         )
     }
 }

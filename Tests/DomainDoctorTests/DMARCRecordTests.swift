@@ -58,7 +58,7 @@ struct DMARCRecordTests {
         }
     }
 
-    @Test("Discovery: only v=DMARC1 records count, and two of them mean none applies")
+    @Test("Discovery: only v=DMARC1 records count, two of them mean none applies, an invalid policy is p=none only with a rua")
     func discovery() {
         #expect(DMARCRecord.discover(["v=spf1 -all", "hello"]) == .none)
         guard case .record(let record) = DMARCRecord.discover(["v=spf1 -all", "v=DMARC1; p=quarantine"]) else {
@@ -66,11 +66,23 @@ struct DMARCRecordTests {
             return
         }
         #expect(record.policy == .quarantine)
-        guard case .unusable(let why) = DMARCRecord.discover(["v=DMARC1; p=reject", "v = DMARC1; p=none"]) else {
-            Issue.record("two records are unusable")
+        #expect(DMARCRecord.discover(["v=DMARC1; p=reject", "v = DMARC1; p=none"]) == .several(2))
+        #expect(DMARCRecord.discover(["v=DMARC1; p=reject", "v = DMARC1; p=none"]).problem?.contains("2 TXT records") == true)
+        // An invalid p, sp or np: p=none with a valid rua (and no sp or np), malformed without one (RFC 7489 section 6.6.3).
+        guard case .malformed(let why) = DMARCRecord.discover(["v=DMARC1; p=bogus"]) else {
+            Issue.record("p=bogus without rua is malformed")
             return
         }
-        #expect(why.contains("2 TXT records"))
+        #expect(why.contains("p=bogus is not none, quarantine or reject"))
+        guard case .record(let lenient) = DMARCRecord.discover(["v=DMARC1; p=reject; sp=quarantin; rua=mailto:d@example.org"]) else {
+            Issue.record("an invalid sp with a rua acts as p=none")
+            return
+        }
+        #expect(lenient.policy == DMARCRecord.Policy.none && lenient.subdomainPolicy == nil && lenient.aggregateReports == ["mailto:d@example.org"])
+        guard case .malformed = DMARCRecord.discover(["v=DMARC1; p=bogus; adkim=x; rua=mailto:d@example.org"]) else {
+            Issue.record("another invalid tag keeps the record malformed")
+            return
+        }
         #expect(DMARCRecord.discover([String(repeating: "v=DMARC1; p=reject; x=", count: 1) + String(repeating: "a", count: 3000)]) != .none)
     }
 }

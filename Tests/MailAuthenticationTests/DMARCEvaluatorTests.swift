@@ -75,5 +75,20 @@ struct DMARCEvaluatorTests {
         let verdict = try await Self.evaluate("real.dmarc.\(Self.s)", discovery: .publicSuffixList(list))
         #expect(verdict.policyDomain == "palisade.example" && verdict.policy == DMARCRecord.Policy.none, "\(verdict)")
         #expect(try await Self.evaluate("real.dmarc.\(Self.s)").policy == .quarantine, "the tree walk stops at the record of dmarc, psd=n")
+        // Several records: RFC 7489 ends discovery (none applies), where the tree walk went on to dmarc's record.
+        let several = try await Self.evaluate("two.dmarc.\(Self.s)", discovery: .publicSuffixList(list))
+        #expect(several.result == .none && several.policyDomain == "two.dmarc.\(Self.s)", "\(several)")
+    }
+
+    @Test("A malformed record is permerror where it is found, in both modes: the Organizational Domain's policy does not stand in")
+    func malformed() async throws {
+        for discovery in [DMARCEvaluator.Discovery.treeWalk, .publicSuffixList(try PublicSuffixList())] {
+            let verdict = try await Self.evaluate("doctor-bad.\(Self.s)", spf: (.fail, "doctor-bad.\(Self.s)"), discovery: discovery)
+            #expect(verdict.result == .permerror && verdict.policy == nil && verdict.policyDomain == "doctor-bad.\(Self.s)", "\(verdict)")
+            #expect(verdict.reason.contains("p=bogus is not none, quarantine or reject"), "\(verdict.reason)")
+        }
+        // No p, but a rua: p=none (RFC 7489 section 6.6.3 step 6, RFC 9989 section 4.10.1).
+        let verdict = try await Self.evaluate("nop.dmarc.\(Self.s)")
+        #expect(verdict.result == .fail && verdict.policy == DMARCRecord.Policy.none && verdict.policyDomain == "nop.dmarc.\(Self.s)", "\(verdict)")
     }
 }

@@ -5,8 +5,8 @@ import Testing
 
 /// The DMARC milter of the `palisade-transport` executable behind a real Postfix: the test world's Postfix has
 /// a listener with `smtpd_milters` pointing at PALISADE_TEST_MILTER_PORT; messages go in with swaks (Debian),
-/// signed where needed by dkimpy's dkimsign.
-@Suite("palisade-transport's milter behind a real Postfix, fed by swaks")
+/// signed where needed by dkimpy's dkimsign. One test at a time: Postfix sends to that one milter port.
+@Suite("palisade-transport's milter behind a real Postfix, fed by swaks", .serialized)
 struct MilterPostfixTests {
     static let s = "secure.palisade.example"
 

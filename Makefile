@@ -8,12 +8,12 @@ RUN_PORT   ?= 55432
 PG         := Deploy/local/pg.sh
 SWIFT      ?= swift
 # Debian packages the build and the tests need; `make deps` installs the missing ones (as root). zlib1g-dev: gzip of TLS reports;
-# publicsuffix: the Public Suffix List for DMARC; postfix: postmap and the test world's MX (STARTTLS, milter); swaks: mail into it.
+# publicsuffix: the Public Suffix List for DMARC; postfix: postmap and the test world's MX (STARTTLS, milter); swaks: mail into it; opendmarc: the peer the milter's verdicts are compared with.
 # The test world (Deploy/local/world.sh) needs nsd, ldnsutils, unbound, nginx with njs, openssl, dig, curl and ss;
 # the OpenPGP tests compare with gpg, gpg-wks-client and sq; the Postfix map tests run postmap.
 DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev zlib1g-dev postgresql postgresql-contrib python3-venv \
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql \
-                publicsuffix swaks
+                publicsuffix swaks opendmarc
 WORLD      := Deploy/local/world.sh
 
 .PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt bench-milter fuzz clean

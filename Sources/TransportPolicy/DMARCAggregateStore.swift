@@ -14,10 +14,12 @@ public struct DMARCAggregateStore: Sendable {
         self.pool = pool
     }
 
-    /// Counts one message; outcomes without a policy record (none, temperror) or a client address are not
-    /// report data: aggregate reports go to the owners of policies.
+    /// Counts one message judged pass or fail under a policy record; the rest (none, a malformed record's
+    /// permerror, temperror, which the sender retries) and messages without a client address are not report
+    /// data: aggregate reports go to the owners of policies.
     public func record(_ outcome: AuthenticationOutcome, at time: Date = Date()) async throws {
-        guard let verdict = outcome.dmarc, verdict.policyDomain != nil, let address = outcome.clientAddress else { return }
+        guard let verdict = outcome.dmarc, verdict.record != nil, verdict.result == .pass || verdict.result == .fail,
+              let address = outcome.clientAddress else { return }
         let dkim = outcome.dkim.map { "d=\($0.domain) s=\($0.selector) \($0.kind.rawValue)" }.sorted().joined(separator: ", ")
         let disposition = verdict.result == .fail ? verdict.disposition.rawValue : DMARCRecord.Policy.none.rawValue
         try await pool.query("""

@@ -55,7 +55,7 @@ struct MilterPostfixTests {
         #expect(answer.trimmingCharacters(in: .whitespacesAndNewlines) == "O 6 0x31 0x100308", "\(answer)")
     }
 
-    @Test("Aligned DKIM is queued, p=reject unauthenticated is 550 5.7.1, sp=quarantine is held with Authentication-Results, a DNS failure is 451")
+    @Test("Aligned DKIM or SPF is queued, p=reject unauthenticated or with a broken signature is 550 5.7.1, no or a malformed record is queued, sp=quarantine is held with Authentication-Results, a DNS failure is 451")
     func dispositions() async throws {
         let world = try await TransportWorld.make()
         defer { world.close() }
@@ -80,6 +80,19 @@ struct MilterPostfixTests {
         transcript = try await Self.send(Self.message(from: "alice@dmarc.\(Self.s)"), mailFrom: "alice@spf-fail.\(Self.s)", port: smtp)
         #expect(transcript.contains("<** 550 5.7.1 the DMARC policy of dmarc.\(Self.s) rejects mail"), "\(transcript)")
 
+        // SPF alone, relaxed-aligned through the Organizational Domain (palisade.example): queued.
+        transcript = try await Self.send(Self.message(from: "alice@dkim.\(Self.s)"), mailFrom: "bounce@spf-pass.\(Self.s)", port: smtp)
+        #expect(transcript.contains("<-  250 2.0.0 Ok: queued as"), "\(transcript)")
+        // A signature broken in transit, and SPF failing: p=reject rejects.
+        let broken = signed.replacingOccurrences(of: "Hello Bob.", with: "Hello Mallory.")
+        transcript = try await Self.send(broken, mailFrom: "bounce@spf-fail.\(Self.s)", port: smtp)
+        #expect(transcript.contains("<** 550 5.7.1 the DMARC policy of dkim.\(Self.s) rejects mail"), "\(transcript)")
+        // No DMARC record anywhere, and a malformed one (permerror): no policy to apply, queued.
+        transcript = try await Self.send(Self.message(from: "alice@nodmarc.example"), mailFrom: "bounce@spf-fail.\(Self.s)", port: smtp)
+        #expect(transcript.contains("<-  250 2.0.0 Ok: queued as"), "\(transcript)")
+        transcript = try await Self.send(Self.message(from: "alice@doctor-bad.\(Self.s)"), mailFrom: "bounce@spf-fail.\(Self.s)", port: smtp)
+        #expect(transcript.contains("<-  250 2.0.0 Ok: queued as"), "\(transcript)")
+
         transcript = try await Self.send(Self.message(from: "alice@expired.palisade.example"), mailFrom: "a@spf-pass.\(Self.s)", port: smtp)
         #expect(transcript.contains("<** 451 4.7.5 cannot evaluate DMARC for expired.palisade.example"), "\(transcript)")
 
@@ -95,13 +108,15 @@ struct MilterPostfixTests {
 
         // The per-day data for aggregate reports: one row per outcome, counted once the MTA had its answer.
         try await world.db.eventually("the outcomes with a policy are counted") {
-            (try? await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE messages = 1")) == 3
+            (try? await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE messages = 1")) == 5
         }
         #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE header_from = 'dmarc.\(Self.s)' AND dmarc = 'fail' "
                                          + "AND disposition = 'reject' AND policy = 'reject' AND spf_result = 'fail' AND source_ip = '127.0.0.1'") == 1)
         #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE header_from = 'dkim.\(Self.s)' AND dmarc = 'pass' "
                                          + "AND dkim_aligned AND dkim = 'd=dkim.\(Self.s) s=rsa pass'") == 1)
-        #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE dmarc = 'temperror'") == 0, "no policy, no report row")
+        #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE header_from = 'dkim.\(Self.s)' AND dmarc = 'fail' AND disposition = 'reject'") == 1)
+        #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE header_from = 'dkim.\(Self.s)' AND dmarc = 'pass' AND spf_aligned AND NOT dkim_aligned") == 1)
+        #expect(try await world.db.count("SELECT count(*) FROM dmarc_aggregate WHERE dmarc IN ('temperror', 'permerror', 'none')") == 0, "no policy, no report row")
         let metrics = service.logged
         #expect(!metrics.contains("milter connection closed on an error"), "\(metrics)")
     }

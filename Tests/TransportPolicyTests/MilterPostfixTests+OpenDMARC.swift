@@ -37,6 +37,9 @@ extension MilterPostfixTests {
         Case(name: "relaxed DKIM alignment through the organizational domain", from: "alice@insecure.palisade.example", mailFrom: "alice@spf-fail.\(s)", signed: true, verdict: "pass p=none"),
         Case(name: "strict DKIM alignment (adkim=s)", from: "alice@strict.dmarc.\(s)", mailFrom: "alice@spf-fail.\(s)", signed: true, verdict: "fail p=reject"),
         Case(name: "test mode t=y", from: "alice@testing.dmarc.\(s)", mailFrom: "alice@spf-fail.\(s)", verdict: "fail p=reject"),
+        // SPF alone, MAIL FROM in the From domain itself: OpenDMARC 1.4.2 ignores the spf=pass it is handed in our
+        // trusted Authentication-Results (and its own libspf2 check would pass any loopback client), so it fails.
+        Case(name: "SPF only, the same domain", from: "alice@spf-pass.\(s)", mailFrom: "alice@spf-pass.\(s)", verdict: "pass p=none", openDMARCDeparts: ["fail p=none"]),
         // RFC 7489 section 6.6.3 step 5: several records end discovery, no DMARC applies. OpenDMARC 1.4.2 applies
         // whichever of the two (p=none, p=reject) the DNS answer lists first.
         Case(name: "two records", from: "alice@two.dmarc.\(s)", mailFrom: "alice@spf-fail.\(s)", verdict: "none", openDMARCDeparts: ["fail p=none", "fail p=reject"]),

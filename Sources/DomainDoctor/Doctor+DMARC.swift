@@ -23,7 +23,9 @@ extension DomainDoctor {
                     continue
                 case .several, .malformed:
                     let problem = discovery.problem ?? ""
-                    return [DoctorFinding("dmarc", .fail, subject: "_dmarc.\(candidate.ascii)", "the DMARC record is unusable: \(problem); receivers apply no policy (at most p=none, RFC 7489 section 6.6.3)",
+                    let effect = if case .several = discovery { "RFC 7489 receivers apply no policy, RFC 9989 receivers look for a parent's record" }
+                        else { "receivers apply at most p=none (RFC 7489 section 6.6.3)" }
+                    return [DoctorFinding("dmarc", .fail, subject: "_dmarc.\(candidate.ascii)", "the DMARC record is unusable: \(problem); \(effect)",
                                           fix: "publish only:\n\(candidate == domain ? publish : zoneDMARC(candidate))")]
                 case .record(let found):
                     owner = candidate

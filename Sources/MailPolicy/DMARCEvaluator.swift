@@ -95,8 +95,9 @@ public struct DMARCEvaluator: Sendable {
                 policy = record.subdomainPolicy ?? record.policy
                 if !dkimAligned, !spfAligned, let np = record.nonexistentPolicy, try await !exists(fromName) { policy = np }
             }
-            // No p (or sp): p=none when reports are asked for, else DMARC does not apply (RFC 7489 §6.6.3, RFC 9989 §4.10.1).
-            guard let policy = policy ?? (record.aggregateReports.isEmpty ? nil : DMARCRecord.Policy.none) else {
+            // No p (the receiver's reading already made it p=none where a rua asks for reports): DMARC does not
+            // apply (RFC 7489 §6.6.3 step 6, RFC 9989 §4.10.1).
+            guard let policy else {
                 return verdict(.none, "the record at _dmarc.\(policyDomain) has no p tag and no rua: DMARC does not apply", domain: policyDomain, record: record)
             }
             if dkimAligned || spfAligned {
@@ -204,7 +205,9 @@ public struct DMARCEvaluator: Sendable {
         switch answer.outcome {
         case .failed(let reason): throw DMARCLookupFailure(reason: "the look-up of \(name) failed: \(reason)")
         case .noRecords, .noSuchName: return .none
-        case .records(let records): return DMARCRecord.discover(records.map(\.text))
+        case .records(let records):
+            if case .treeWalk = discovery { return DMARCRecord.discover(records.map(\.text), asReceiver: true) }
+            return DMARCRecord.discover(records.map(\.text), asReceiver: true, knowsNP: false)
         }
     }
 

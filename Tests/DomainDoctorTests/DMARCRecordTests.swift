@@ -58,7 +58,7 @@ struct DMARCRecordTests {
         }
     }
 
-    @Test("Discovery: only v=DMARC1 records count, two of them mean none applies, an invalid policy is p=none only with a rua")
+    @Test("Discovery: only v=DMARC1 records count, two of them mean none applies, our own records are read strictly")
     func discovery() {
         #expect(DMARCRecord.discover(["v=spf1 -all", "hello"]) == .none)
         guard case .record(let record) = DMARCRecord.discover(["v=spf1 -all", "v=DMARC1; p=quarantine"]) else {
@@ -68,21 +68,41 @@ struct DMARCRecordTests {
         #expect(record.policy == .quarantine)
         #expect(DMARCRecord.discover(["v=DMARC1; p=reject", "v = DMARC1; p=none"]) == .several(2))
         #expect(DMARCRecord.discover(["v=DMARC1; p=reject", "v = DMARC1; p=none"]).problem?.contains("2 TXT records") == true)
-        // An invalid p, sp or np: p=none with a valid rua (and no sp or np), malformed without one (RFC 7489 section 6.6.3).
-        guard case .malformed(let why) = DMARCRecord.discover(["v=DMARC1; p=bogus"]) else {
-            Issue.record("p=bogus without rua is malformed")
+        // Strictly (our own records): every mistake is named.
+        guard case .malformed(let why) = DMARCRecord.discover(["v=DMARC1; p=rejectt; rua=mailto:d@example.org"]) else {
+            Issue.record("a bad p is named")
             return
         }
-        #expect(why.contains("p=bogus is not none, quarantine or reject"))
-        guard case .record(let lenient) = DMARCRecord.discover(["v=DMARC1; p=reject; sp=quarantin; rua=mailto:d@example.org"]) else {
-            Issue.record("an invalid sp with a rua acts as p=none")
-            return
+        #expect(why.contains("p=rejectt is not none, quarantine or reject"))
+    }
+
+    @Test("As a receiver reads a sender's record: a typo outside the policy tags falls back to the default, an invalid policy is p=none only with a rua")
+    func receiverReading() throws {
+        func read(_ text: String, knowsNP: Bool = true) -> DMARCRecord.Discovery { DMARCRecord.discover([text], asReceiver: true, knowsNP: knowsNP) }
+        // A rua without a scheme is dropped, and the policy stands (RFC 7489 section 6.3: errors outside p fall back).
+        guard case .record(let record) = read("v=DMARC1; p=reject; rua=dmarc@example.com") else { Issue.record("a bad rua voids nothing"); return }
+        #expect(record.policy == .reject && record.aggregateReports.isEmpty)
+        guard case .record(let typos) = read("v=DMARC1; p=reject; adkim=x; pct=abc; fo=9; junk; p=none; rua=mailto:a@example.org,bad") else {
+            Issue.record("typos fall back to defaults"); return
         }
+        #expect(typos.policy == .reject && typos.dkimAlignment == .relaxed && typos.percent == 100 && typos.aggregateReports == ["mailto:a@example.org"])
+        // RFC 7489 section 6.6.3 step 6: an invalid p, sp or np, or no p, with a valid rua: p=none, nothing else.
+        guard case .record(let lenient) = read("v=DMARC1; p=reject; sp=quarantin; rua=mailto:d@example.org") else { Issue.record("invalid sp with rua"); return }
         #expect(lenient.policy == DMARCRecord.Policy.none && lenient.subdomainPolicy == nil && lenient.aggregateReports == ["mailto:d@example.org"])
-        guard case .malformed = DMARCRecord.discover(["v=DMARC1; p=bogus; adkim=x; rua=mailto:d@example.org"]) else {
-            Issue.record("another invalid tag keeps the record malformed")
-            return
-        }
+        guard case .record(let noP) = read("v=DMARC1; sp=reject; rua=mailto:d@example.org") else { Issue.record("no p with rua"); return }
+        #expect(noP.policy == DMARCRecord.Policy.none && noP.subdomainPolicy == nil)
+        // Without a rua: an invalid policy is malformed, a missing p leaves no policy (sp does not stand in).
+        guard case .malformed(let why) = read("v=DMARC1; p=bogus") else { Issue.record("p=bogus without rua is malformed"); return }
+        #expect(why.contains("p=bogus is not none, quarantine or reject"))
+        guard case .record(let none) = read("v=DMARC1; sp=reject") else { Issue.record("no p, no rua"); return }
+        #expect(none.policy == nil && none.subdomainPolicy == nil)
+        // np is RFC 9989's: an RFC 7489 reader ignores it, whatever it says.
+        guard case .malformed = read("v=DMARC1; p=reject; np=bogus") else { Issue.record("an invalid np under RFC 9989"); return }
+        guard case .record(let seven) = read("v=DMARC1; p=reject; np=bogus", knowsNP: false) else { Issue.record("np ignored under RFC 7489"); return }
+        #expect(seven.policy == .reject && seven.nonexistentPolicy == nil)
+        // v=DMARC1 first stays required.
+        #expect(read("v=DMARC1 p=reject") == .none)
+        #expect(read("p=reject; v=DMARC1") == .none)
         #expect(DMARCRecord.discover([String(repeating: "v=DMARC1; p=reject; x=", count: 1) + String(repeating: "a", count: 3000)]) != .none)
     }
 }

@@ -32,6 +32,14 @@ public struct AuthenticationOutcome: Sendable {
         case quarantine(String)
         /// `451 4.7.… `: a DNS failure, never a pass.
         case tempfail(String)
+
+        var disposition: DMARCRecord.Policy {
+            switch self {
+            case .reject: .reject
+            case .quarantine: .quarantine
+            case .accept, .tempfail: .none
+            }
+        }
     }
 
     /// The connecting client.
@@ -43,6 +51,10 @@ public struct AuthenticationOutcome: Sendable {
     public let action: Action
     /// The Authentication-Results header field value (RFC 8601), starting with our authserv-id.
     public let authenticationResults: String
+
+    /// The disposition actually applied (what `dis=` and aggregate reports say): none when the policy was
+    /// not enforced (`enforce: false`, the allow-list) or the message was accepted.
+    public var appliedDisposition: DMARCRecord.Policy { action.disposition }
 }
 
 /// Runs SPF (MAIL FROM and HELO), DKIM and DMARC on a message and turns the DMARC disposition into an
@@ -129,13 +141,6 @@ public struct MailAuthenticator: Sendable {
         }
         let spfForDMARC = spfResult.map { result in (kind: result.kind, domain: result.domain) }
         let verdict = await dmarc.evaluate(fromDomain: fromDomain, spf: spfForDMARC, dkim: dkimResults)
-        var dmarcPart = "dmarc=\(verdict.result.rawValue)"
-        if let policy = verdict.policy {
-            dmarcPart += " (p=\(policy.rawValue) dis=\(verdict.result == .fail ? verdict.disposition.rawValue.uppercased() : "NONE"))"
-        }
-        parts.append(dmarcPart + " header.from=\(fromDomain)")
-        // Folded with LF alone: the MTA writes line ends itself (libmilter's rule).
-        let header = parts.joined(separator: ";\n\t")
         let action: AuthenticationOutcome.Action
         switch verdict.result {
         case .temperror:
@@ -149,6 +154,13 @@ public struct MailAuthenticator: Sendable {
         default:
             action = .accept
         }
+        var dmarcPart = "dmarc=\(verdict.result.rawValue)"
+        if let policy = verdict.policy {
+            dmarcPart += " (p=\(policy.rawValue) dis=\(action.disposition.rawValue.uppercased()))"
+        }
+        parts.append(dmarcPart + " header.from=\(fromDomain)")
+        // Folded with LF alone: the MTA writes line ends itself (libmilter's rule).
+        let header = parts.joined(separator: ";\n\t")
         return AuthenticationOutcome(clientAddress: message.clientAddress, spf: spfResult, helo: heloResult, dkim: dkimResults, dmarc: verdict, action: action, authenticationResults: header)
     }
 

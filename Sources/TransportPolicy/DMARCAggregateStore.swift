@@ -21,7 +21,7 @@ public struct DMARCAggregateStore: Sendable {
         guard let verdict = outcome.dmarc, verdict.record != nil, verdict.result == .pass || verdict.result == .fail,
               let address = outcome.clientAddress else { return }
         let dkim = outcome.dkim.map { "d=\($0.domain) s=\($0.selector) \($0.kind.rawValue)" }.sorted().joined(separator: ", ")
-        let disposition = verdict.result == .fail ? verdict.disposition.rawValue : DMARCRecord.Policy.none.rawValue
+        let disposition = outcome.appliedDisposition.rawValue
         try await pool.query("""
             INSERT INTO dmarc_aggregate (day, source_ip, header_from, policy_domain, policy, disposition, dmarc, spf_domain, spf_result, dkim,
                                          dkim_aligned, spf_aligned, messages)

@@ -16,14 +16,14 @@ public enum DKIMSigner {
 
     /// The `DKIM-Signature` field (CRLF-ended) dkimpy makes for `message` given as bytes, which need not be
     /// UTF-8 (8-bit header fields are signed as they are), with the world's key `key` as its selector.
-    public static func signatureField(_ message: [UInt8], key: String, domain: String = "dkim.secure.palisade.example") async throws -> String {
+    public static func signatureField(_ message: [UInt8], key: String, header: String = "relaxed", domain: String = "dkim.secure.palisade.example") async throws -> String {
         let world = try TestWorld.current()
         guard let venv = ProcessInfo.processInfo.environment["PALISADE_TEST_DKIMPY"], !venv.isEmpty else {
             throw TestWorld.Missing(description: "PALISADE_TEST_DKIMPY is not set: make test installs dkimpy in .build/test-venv")
         }
         let keyFile = URL(fileURLWithPath: world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("dkim/\(key).key").path
-        let request = ["field", message.map { String($0, radix: 16) }.joined(separator: " "), key, domain]
+        let request = ["field", message.map { String($0, radix: 16) }.joined(separator: " "), key, header, domain]
         return try await PythonTools.shared.run(request) {
             let input = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-dkim-\(UUID().uuidString)")
             try Data(message).write(to: input)
@@ -32,9 +32,10 @@ public enum DKIMSigner {
                 import sys, dkim
                 message = open(sys.argv[1], "rb").read()
                 key = open(sys.argv[4], "rb").read()
-                sys.stdout.write(dkim.sign(message, sys.argv[2].encode(), sys.argv[3].encode(), key).decode("ascii"))
+                canonicalize = (sys.argv[5].encode(), b"simple")
+                sys.stdout.write(dkim.sign(message, sys.argv[2].encode(), sys.argv[3].encode(), key, canonicalize=canonicalize).decode("ascii"))
                 """
-            return try await ChildProcess.run("\(venv)/bin/python3", ["-c", script, input.path, key, domain, keyFile])
+            return try await ChildProcess.run("\(venv)/bin/python3", ["-c", script, input.path, key, domain, keyFile, header])
         }
     }
 

@@ -24,9 +24,9 @@ public struct TestWorld: Sendable {
     public let smtpMilterPort: Int?
     public let milterPort: Int?
     /// A listener of the same Postfix whose milters are `<milterPort>` and then OpenDMARC (Debian's opendmarc,
-    /// authserv-id opendmarc.test.example, trusting the DKIM results of mx.test.example, doing SPF itself, the
-    /// Public Suffix List for organizational domains, never rejecting), holding every message it accepts;
-    /// nil without root or without opendmarc.
+    /// authserv-id opendmarc.test.example, trusting the results of mx.test.example, no SPF check of its own,
+    /// the Public Suffix List for organizational domains, never rejecting), holding every message it accepts;
+    /// nil without root, or when OpenDMARC could not start (world.sh says why).
     public let smtpOpenDMARCPort: Int?
 
     public struct Missing: Error, CustomStringConvertible {

@@ -37,6 +37,11 @@ struct MilterSessionTests {
             .body(Array("body\r\n".utf8)),
         ])
         #expect(try MilterProtocol.parse(Self.packet("H", Self.z("x")).dropLast()) == nil, "a partial packet waits")
+        // Header packets: a value that is empty, one without its final NUL, a name alone; a packet without a name is an error.
+        #expect(try MilterProtocol.parse(Self.packet("L", Self.z("X-Empty") + [0])[...])?.0 == .header(name: "X-Empty", value: []))
+        #expect(try MilterProtocol.parse(Self.packet("L", Self.z("X-A") + Array(" b".utf8))[...])?.0 == .header(name: "X-A", value: Array(" b".utf8)))
+        #expect(try MilterProtocol.parse(Self.packet("L", Array("X-Alone".utf8))[...])?.0 == .header(name: "X-Alone", value: []))
+        #expect(throws: MilterProtocol.ProtocolError.self) { try MilterProtocol.parse(Self.packet("L", [0] + Self.z("v"))[...]) }
         #expect(throws: MilterProtocol.ProtocolError.self) { try MilterProtocol.parse([0x10, 0, 0, 0, 0x42][...]) }
         #expect(throws: MilterProtocol.ProtocolError.self) { try MilterProtocol.parse(Self.packet("Z")[...]) }
         #expect(MilterProtocol.encode(.replyCode("550 5.7.1 no")) == Self.packet("y", Self.z("550 5.7.1 no")))
@@ -95,9 +100,6 @@ struct MilterSessionTests {
         var message: [UInt8] = []
         for (name, value) in headers { message += Array(name.utf8) + [0x3A] + value + [0x0D, 0x0A] }
         message += [0x0D, 0x0A] + body
-        let signature = try await DKIMSigner.signatureField(message, key: "rsa")
-        let colon = try #require(signature.firstIndex(of: ":"))
-        let signed = [("DKIM-Signature", Array(signature[signature.index(after: colon)...].utf8.dropLast(2)))] + headers
 
         func dkim(_ fields: [(String, [UInt8])]) async throws -> String {
             let (session, resolver) = try Self.session()
@@ -122,13 +124,19 @@ struct MilterSessionTests {
             guard case .insertHeader(0, "Authentication-Results", let value)? = replies.first else { return "no header first: \(replies)" }
             return value
         }
-        let passed = try await dkim(signed)
-        #expect(passed.contains("dkim=pass header.d=dkim.\(Self.s) header.s=rsa"), "\(passed)")
-        var changed = signed
-        changed[3].1[4] = 0xE8
-        // dkim.secure.palisade.example publishes p=reject: without the signature nothing authenticates it.
-        let failed = try await dkim(changed)
-        #expect(failed.contains("550 5.7.1 the DMARC policy of dkim.\(Self.s) rejects mail"), "\(failed)")
+        // Both header canonicalizations: simple hashes the bytes exactly as sent (folding restored to CRLF).
+        for canonicalization in ["relaxed", "simple"] {
+            let signature = try await DKIMSigner.signatureField(message, key: "rsa", header: canonicalization)
+            let colon = try #require(signature.firstIndex(of: ":"))
+            let signed = [("DKIM-Signature", Array(signature[signature.index(after: colon)...].utf8.dropLast(2)))] + headers
+            let passed = try await dkim(signed)
+            #expect(passed.contains("dkim=pass header.d=dkim.\(Self.s) header.s=rsa"), "\(canonicalization): \(passed)")
+            var changed = signed
+            changed[3].1[4] = 0xE8
+            // dkim.secure.palisade.example publishes p=reject: without the signature nothing authenticates it.
+            let failed = try await dkim(changed)
+            #expect(failed.contains("550 5.7.1 the DMARC policy of dkim.\(Self.s) rejects mail"), "\(canonicalization): \(failed)")
+        }
     }
 
     @Test("p=reject without alignment is rejected with 550 5.7.1; sp=quarantine is quarantined; a DNS failure is 451")

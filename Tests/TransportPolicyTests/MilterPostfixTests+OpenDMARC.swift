@@ -4,10 +4,12 @@ import Foundation
 import Testing
 
 /// The same messages judged by OpenDMARC (Debian's opendmarc: RFC 7489, organizational domains from the Public
-/// Suffix List, SPF checked by itself with libspf2) and by palisade-transport's milter in its RFC 7489 mode
-/// (`organizationalDomain: psl`), one after the other behind the test world's Postfix. OpenDMARC verifies no
-/// DKIM: it takes the DKIM results from our Authentication-Results (which DKIMAgreementTests holds to dkimpy's).
-/// Our milter only reports here (`enforce: false`) so that every message reaches OpenDMARC; Postfix holds
+/// Suffix List) and by palisade-transport's milter in its RFC 7489 mode (`organizationalDomain: psl`), one after
+/// the other behind the test world's Postfix. OpenDMARC checks neither DKIM nor SPF here: it is handed our
+/// Authentication-Results (DKIMAgreementTests holds our DKIM to dkimpy's); its own SPF check (libspf2) would pass
+/// every loopback client. So what is compared is policy discovery, alignment and the result with the policy (p);
+/// not the disposition: both only report here (`enforce: false`, so that every message reaches OpenDMARC), and
+/// dispositions (pct, t=y) are tested against the RFC in DMARCEvaluatorTests. Postfix holds
 /// each one, and both Authentication-Results fields are read from the queue file. Part of MilterPostfixTests's
 /// suite, whose tests run one at a time: the world's Postfix sends to one milter port.
 extension MilterPostfixTests {

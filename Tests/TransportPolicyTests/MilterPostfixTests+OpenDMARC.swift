@@ -73,20 +73,14 @@ extension MilterPostfixTests {
         guard let smtp = world.world.smtpOpenDMARCPort, let milter = world.world.milterPort else {
             throw TestWorld.Missing(description: "the test world runs no Postfix with OpenDMARC: world.sh starts them only as root, with opendmarc installed")
         }
-        let spool = URL(fileURLWithPath: world.world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("smtp")
-        let config = try TransportServiceTests.configuration(world.world, extra: TransportServiceTests.listeners() + """
-              milter:
-                port: \(milter)
-                authservID: mx.test.example
+        let spool = Self.worldDirectory(world.world).appendingPathComponent("smtp")
+        let service = try await Self.startMilter(world, port: milter, settings: """
+
                 enforce: false
                 organizationalDomain: psl
-                publicSuffixList: \(spool.deletingLastPathComponent().appendingPathComponent("opendmarc/public_suffix_list.dat").path)
+                publicSuffixList: \(Self.worldDirectory(world.world).appendingPathComponent("opendmarc/public_suffix_list.dat").path)
             """)
-        defer { try? FileManager.default.removeItem(at: config) }
-        let service = try RunningService("palisade-transport", ["--config", config.path],
-                                         databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@"))
         defer { service.stop() }
-        _ = try await service.listeningPort("milter.port", in: world.db)
 
         for test in Self.cases {
             var message = Self.message(from: test.from, subject: test.name)

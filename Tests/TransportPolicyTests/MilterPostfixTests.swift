@@ -20,6 +20,31 @@ struct MilterPostfixTests {
         ], includingStandardError: true).output
     }
 
+    /// The world's directory (Postfix's configuration is its `smtp/`, OpenDMARC's its `opendmarc/`).
+    static func worldDirectory(_ world: TestWorld) -> URL {
+        URL(fileURLWithPath: world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// palisade-transport with its milter on the world's milter port (authserv-id mx.test.example) and `settings`
+    /// (more `transport.milter` keys, indented as they are), listening; stop it when done.
+    static func startMilter(_ world: TransportWorld, port: Int, settings: String = "") async throws -> RunningService {
+        let config = try TransportServiceTests.configuration(world.world, extra: TransportServiceTests.listeners() + """
+              milter:
+                port: \(port)
+                authservID: mx.test.example
+            """ + settings)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let service = try RunningService("palisade-transport", ["--config", config.path],
+                                         databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@"))
+        do {
+            _ = try await service.listeningPort("milter.port", in: world.db)
+        } catch {
+            service.stop()
+            throw error
+        }
+        return service
+    }
+
     static func message(from: String, subject: String = "milter test") -> String {
         "From: Alice <\(from)>\r\nTo: bob@example.org\r\nSubject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@test>\r\n\r\nHello Bob.\r\n"
     }
@@ -62,16 +87,8 @@ struct MilterPostfixTests {
         guard let smtp = world.world.smtpMilterPort, let milter = world.world.milterPort else {
             throw TestWorld.Missing(description: "the test world runs no Postfix: world.sh starts one only as root")
         }
-        let config = try TransportServiceTests.configuration(world.world, extra: TransportServiceTests.listeners() + """
-              milter:
-                port: \(milter)
-                authservID: mx.test.example
-            """)
-        defer { try? FileManager.default.removeItem(at: config) }
-        let service = try RunningService("palisade-transport", ["--config", config.path],
-                                         databaseURL: world.db.url.replacingOccurrences(of: "://palisade@", with: "://palisade_transport@"))
+        let service = try await Self.startMilter(world, port: milter)
         defer { service.stop() }
-        _ = try await service.listeningPort("milter.port", in: world.db)
 
         let signed = try await DKIMSigner.sign(Self.message(from: "alice@dkim.\(Self.s)"), key: "rsa")
         var transcript = try await Self.send(signed, mailFrom: "bounce@spf-fail.\(Self.s)", port: smtp)
@@ -100,7 +117,7 @@ struct MilterPostfixTests {
         let queued = transcript.split(separator: "\n").first { $0.contains("Ok: queued as") }.map { String($0.split(separator: " ").last!) }
         let id = try #require(queued, "\(transcript)")
         // Quarantined: in Postfix's hold queue, with our header at the top.
-        let spool = URL(fileURLWithPath: world.world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("smtp")
+        let spool = Self.worldDirectory(world.world).appendingPathComponent("smtp")
         let held = try await ChildProcess.runReportingStatus("/usr/sbin/postcat", ["-c", spool.path, "-h", "-q", id], includingStandardError: true)
         #expect(held.output.contains("Authentication-Results: mx.test.example;"), "\(held.output)")
         #expect(held.output.contains("dmarc=fail (p=quarantine dis=QUARANTINE) header.from=real.dmarc.\(Self.s)"), "\(held.output)")

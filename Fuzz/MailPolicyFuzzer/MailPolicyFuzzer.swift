@@ -48,11 +48,15 @@ func fuzzOne(_ bytes: [UInt8]) {
         precondition(!record.destinations.isEmpty, "a TLSRPT record has a destination")
     }
     _ = TLSRPTRecord.discover(text.split(separator: "\n").map(String.init))
-    if let record = try? DMARCRecord.parse(text) {
-        precondition((0...100).contains(record.percent), "pct is 0 to 100")
-        precondition(!record.aggregateReports.contains { !$0.contains(":") }, "a report address is a URI")
+    for asReceiver in [false, true] {
+        if let record = try? DMARCRecord.parse(text, asReceiver: asReceiver) {
+            precondition((0...100).contains(record.percent), "pct is 0 to 100")
+            precondition(!record.aggregateReports.contains { !$0.contains(":") }, "a report address is a URI")
+            // A strict reading that succeeds is what a receiver reads too.
+            if !asReceiver, record.policy != nil { precondition((try? DMARCRecord.parse(text, asReceiver: true)) == record, "strict and receiver readings agree on a valid record with p") }
+        }
+        _ = DMARCRecord.discover(text.split(separator: "\n").map(String.init), asReceiver: asReceiver)
     }
-    _ = DMARCRecord.discover(text.split(separator: "\n").map(String.init))
     if let record = try? SPFRecord.parse(text) {
         precondition(SPFRecord.isSPF(text), "a parsed SPF record starts with v=spf1")
         precondition(record.directives.count <= text.utf8.count, "a directive takes at least a byte")

@@ -8,15 +8,15 @@ RUN_PORT   ?= 55432
 PG         := Deploy/local/pg.sh
 SWIFT      ?= swift
 # Debian packages the build and the tests need; `make deps` installs the missing ones (as root). zlib1g-dev: gzip of TLS reports;
-# publicsuffix: the Public Suffix List for DMARC; postfix: postmap and the test world's MX (STARTTLS, milter); swaks: mail into it; opendmarc: the peer the milter's verdicts are compared with.
+# systemd: systemd-analyze for the unit tests; publicsuffix: the Public Suffix List for DMARC; postfix: postmap and the test world's MX (STARTTLS, milter); swaks: mail into it; opendmarc: the peer the milter's verdicts are compared with.
 # The test world (Deploy/local/world.sh) needs nsd, ldnsutils, unbound, nginx with njs, openssl, dig, curl and ss;
 # the OpenPGP tests compare with gpg, gpg-wks-client and sq; the Postfix map tests run postmap.
 DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev zlib1g-dev postgresql postgresql-contrib python3-venv \
                 dns-root-data nsd ldnsutils unbound nginx libnginx-mod-http-js openssl bind9-dnsutils curl iproute2 gnupg gpg-wks-client sq postfix postfix-pgsql \
-                publicsuffix swaks opendmarc
+                publicsuffix swaks opendmarc systemd
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt bench-milter fuzz clean
+.PHONY: run stop test deps build install bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt bench-milter fuzz clean
 .SILENT:
 
 deps:
@@ -93,6 +93,35 @@ stop:
 	Deploy/local/service.sh stop aliases $(LOCAL)
 	$(PG) stop $(LOCAL)/pg
 	echo "stopped"
+
+# Install for systemd (as root): release executables in /usr/bin, the units in /etc/systemd/system, the system
+# users (systemd-sysusers), the migrations in /usr/share/palisade/schemas (platformctl's default), the Postfix
+# snippets in /usr/share/palisade/postfix, the README and the example configuration in /usr/share/doc/palisade,
+# and /etc/palisade/palisade.yaml from the example unless it exists (root:palisade 0640, in 0750). DESTDIR=DIR
+# stages it all under DIR instead, touching nothing of the system (for packaging, and the install test).
+# The paths are the units' own: the executables must be in /usr/bin.
+SERVICES := palisade-aliases palisade-keystore palisade-wkd palisade-vks-sync palisade-transport
+install:
+	# The Swift runtime and Foundation linked in: the server needs no Swift toolchain.
+	for product in platformctl $(SERVICES); do $(SWIFT) build -c release --static-swift-stdlib --product "$$product" >/dev/null; done
+	bin=$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)
+	install -d "$(DESTDIR)/usr/bin" "$(DESTDIR)/etc/systemd/system" "$(DESTDIR)/usr/lib/sysusers.d" \
+		"$(DESTDIR)/usr/share/palisade/schemas" "$(DESTDIR)/usr/share/palisade/postfix" "$(DESTDIR)/usr/share/doc/palisade"
+	for product in platformctl $(SERVICES); do install -s -m 0755 "$$bin/$$product" "$(DESTDIR)/usr/bin/$$product"; done
+	install -m 0644 Deploy/systemd/*.service "$(DESTDIR)/etc/systemd/system/"
+	install -m 0644 Deploy/systemd/palisade.sysusers.conf "$(DESTDIR)/usr/lib/sysusers.d/palisade.conf"
+	install -m 0644 Schemas/*.sql "$(DESTDIR)/usr/share/palisade/schemas/"
+	install -m 0644 Deploy/postfix/* "$(DESTDIR)/usr/share/palisade/postfix/"
+	install -m 0644 README.md Deploy/palisade.example.yaml "$(DESTDIR)/usr/share/doc/palisade/"
+	install -d -m 0750 "$(DESTDIR)/etc/palisade"
+	[ -e "$(DESTDIR)/etc/palisade/palisade.yaml" ] || install -m 0640 Deploy/palisade.example.yaml "$(DESTDIR)/etc/palisade/palisade.yaml"
+	if [ -z "$(DESTDIR)" ]; then
+		systemd-sysusers /usr/lib/sysusers.d/palisade.conf
+		chgrp palisade /etc/palisade /etc/palisade/palisade.yaml
+		systemctl daemon-reload 2>/dev/null || echo "install: systemd is not running here; run systemctl daemon-reload where it is"
+	fi
+	echo "installed$(if $(DESTDIR), under $(DESTDIR)): platformctl $(SERVICES) in /usr/bin, their units in /etc/systemd/system"
+	echo "next: edit /etc/palisade/palisade.yaml (database URLs per role in /etc/palisade/<service>.env), platformctl db migrate, systemctl enable --now $(SERVICES)"
 
 # The whole suite against a PostgreSQL cluster and a DNS/HTTPS test world of its own, both stopped
 # again whatever the outcome.

@@ -9,7 +9,7 @@ import Testing
 /// never deleted, and an address once assigned never passes to another account.
 @Suite("Alias protection in the database")
 struct AliasProtectionTests {
-    static let roles = ["palisade_keystore", "palisade_wkd", "palisade_vks", "palisade_aliases", "palisade_transport", "palisade_admin"]
+    static let roles = ["palisade_keystore", "palisade_wkd", "palisade_vks", "palisade_aliases", "palisade_transport", "palisade_postfix", "palisade_admin"]
 
     static func database(cutoff: String? = nil) async throws -> TestDatabase {
         if let cutoff { return try await TestDatabase.create(aliasDeletionCutoff: cutoff) }

@@ -71,6 +71,37 @@ struct MigratorTests {
         #expect(try await db.count("SELECT count(*) FROM schema_migrations") == 0)
     }
 
+    @Test("Only palisade_admin (and the database owner) can migrate; what it creates belongs to palisade_owner, whose rights admin holds only while migrating")
+    func onlyAdminMigrates() async throws {
+        let db = try await TestDatabase.create()
+        defer { db.pool.close() }
+        let migrations = try Migration.load(from: TestDatabase.schemasDirectory) + [Migration(version: 9999, name: "probe", sql: "CREATE TABLE migration_probe (id int)")]
+        for role in ["palisade_keystore", "palisade_wkd", "palisade_vks", "palisade_aliases", "palisade_transport", "palisade_postfix"] {
+            let pool = db.pool(as: role)
+            defer { pool.close() }
+            do {
+                _ = try await Migrator(pool: pool, migrations: migrations, logger: db.logger).migrate()
+                Issue.record("\(role) migrated")
+            } catch let error as MigrationError {
+                #expect(error.code == .notPermitted && error.message.contains("role \(role) may not migrate"), "\(error)")
+            }
+        }
+        #expect(try await db.count("SELECT count(*) FROM pg_tables WHERE tablename = 'migration_probe'") == 0)
+        let admin = db.pool(as: "palisade_admin")
+        defer { admin.close() }
+        #expect(try await Migrator(pool: admin, migrations: migrations, logger: db.logger).migrate() == [9999])
+        #expect(try await db.count("SELECT count(*) FROM pg_tables WHERE tablename = 'migration_probe' AND tableowner = 'palisade_owner'") == 1)
+        #expect(try await Migrator(pool: admin, migrations: migrations, logger: db.logger).status().allSatisfy { $0.state == .applied })
+        // Outside a migration admin has only its own grants: the owner's rights are not inherited.
+        let refused = await #expect(throws: PostgresError.self) { try await admin.query("SELECT * FROM secret_keys") }
+        #expect(refused?.sqlState == "42501")
+        // Every object of the schema belongs to palisade_owner.
+        #expect(try await db.count("""
+            SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S') AND pg_get_userbyid(c.relowner) <> 'palisade_owner'
+            """) == 0)
+    }
+
     @Test("each service role has only its grants, and the audit log is append-only")
     func rolesAndGrants() async throws {
         let db = try await TestDatabase.create()

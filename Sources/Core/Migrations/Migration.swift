@@ -71,6 +71,8 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         public static let missingFile = Code(name: "missingFile")
         /// A migration's SQL failed; its transaction was rolled back.
         public static let failed = Code(name: "failed")
+        /// The connecting role may not migrate (only palisade_admin and the database owner may).
+        public static let notPermitted = Code(name: "notPermitted")
     }
 
     public var code: Code

@@ -39,10 +39,12 @@ public struct Migrator: Sendable {
             let outcome: Result<[Int], any Error>
             do {
                 try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
+                try await becomeOwner(on: connection)
                 outcome = .success(try await apply(on: connection))
             } catch {
                 outcome = .failure(error)
             }
+            _ = try? await connection.query("RESET ROLE")
             // The session lock goes with the connection if it broke; otherwise release it here.
             _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
             let milliseconds = Int64(JobQueue.seconds(pool.configuration.statementTimeout) * 1000)
@@ -70,6 +72,23 @@ public struct Migrator: Sendable {
             }
             return result.sorted { $0.version < $1.version }
         }
+    }
+
+    /// The role migrations run as (0022_migrator_role.sql): once `palisade_owner` exists, the session becomes it,
+    /// so what a migration creates belongs to it; a role that may not become it (every service role) is refused
+    /// before anything is read or changed. Before it exists (a new database) the connecting role, the database
+    /// owner, applies the first migrations itself.
+    private func becomeOwner(on connection: PostgresConnection) async throws {
+        let row = try await connection.query("""
+            SELECT current_user AS me, to_regrole('palisade_owner') IS NOT NULL AS present,
+                   CASE WHEN to_regrole('palisade_owner') IS NULL THEN false ELSE pg_has_role(current_user, 'palisade_owner', 'MEMBER') END AS member
+            """).first
+        guard let row, try row.decode("present", as: Bool.self) else { return }
+        guard try row.decode("member", as: Bool.self) else {
+            let me = try row.decode("me", as: String.self)
+            throw MigrationError(code: .notPermitted, message: "role \(me) may not migrate: migrations run as palisade_owner, which only palisade_admin (and the database owner) may become; run platformctl db migrate as palisade_admin")
+        }
+        try await connection.query("SET ROLE palisade_owner")
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [Int] {

@@ -36,14 +36,30 @@ build: deps
 	$(SWIFT) build --product palisade-vks-sync
 	$(SWIFT) build --product palisade-transport
 
-# Start a throw-away PostgreSQL under .local/, migrate it, start every service, print where things are.
-# Each service runs in the background as its own database role; logs and pid files are under .local/.
+# Start a throw-away PostgreSQL under .local/, migrate it, start the test world (DNS with its own signed zones,
+# HTTPS, and as root Postfix) for the demo's MTA-STS and DANE domains, start every service, load the demo
+# (Deploy/local/demo.sh, once), print what to try. Each service runs in the background as its own database
+# role; logs and pid files are under .local/.
 run: build
 	mkdir -p $(LOCAL)
 	admin_url=$$($(PG) start $(LOCAL)/pg $(RUN_PORT))
 	psql "$$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'palisade'" | grep -q 1 || psql "$$admin_url" -qc "CREATE DATABASE palisade"
 	db_url() { echo "postgresql://$$1@127.0.0.1:$(RUN_PORT)/palisade"; }
 	PALISADE_DATABASE_URL="$$(db_url palisade)" .build/debug/platformctl db migrate --config Deploy/palisade.example.yaml
+	$(WORLD) stop $(LOCAL)/world
+	$(WORLD) start $(LOCAL)/world >/dev/null
+	set -a; . $(LOCAL)/world/world.env; set +a
+	# Every part sees the world's zones (with their trust anchor beside the root's) and trusts its CA beside
+	# the system's; the transport daemon fetches MTA-STS policies from the world's HTTPS port.
+	cat /etc/ssl/certs/ca-certificates.crt $(LOCAL)/world/https/ca.pem > $(LOCAL)/ca-bundle.pem
+	export PALISADE_DNS_STUB_ZONES="$$PALISADE_TEST_DNS_STUBS" PALISADE_DNS_TRUST_ANCHOR_FILES="/usr/share/dns/root.key,$$PALISADE_TEST_DNS_ANCHOR" \
+		PALISADE_HTTP_CA_FILE="$$PWD/$(LOCAL)/ca-bundle.pem" PALISADE_TRANSPORT_MTA_STS_PORT="$$PALISADE_TEST_HTTPS_PORT" \
+		PALISADE_TRANSPORT_MTA_STS_ALLOW_PRIVATE_ADDRESSES=true
+	# platformctl doctor against the world's doctor-good domain: its MX is the world's Postfix (root only).
+	export PALISADE_DOCTOR_CAA_ISSUERS=ca.palisade.example PALISADE_DOCTOR_HTTPS_PORT="$$PALISADE_TEST_HTTPS_PORT" \
+		PALISADE_DOCTOR_SMTP_PORT="$${PALISADE_TEST_SMTP_PORT:-25}" PALISADE_DOCTOR_ALLOW_PRIVATE_ADDRESSES=true \
+		PALISADE_TRANSPORT_OWN_POLICY_DOMAINS=doctor-good.secure.palisade.example \
+		PALISADE_TRANSPORT_OWN_POLICY_MX=mx.doctor-good.secure.palisade.example PALISADE_TRANSPORT_OWN_POLICY_MAX_AGE=7d
 	# Each service's API token for this machine only, kept in .local/<service>-token.
 	local_token() { [ -s $(LOCAL)/$$1-token ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(LOCAL)/$$1-token); cat $(LOCAL)/$$1-token; }
 	token=$$(local_token aliases)
@@ -63,26 +79,36 @@ run: build
 	PALISADE_DATABASE_URL="$$(db_url palisade_transport)" \
 		Deploy/local/service.sh start transport $(LOCAL) http://127.0.0.1:8467/healthz \
 		.build/debug/palisade-transport --config Deploy/palisade.example.yaml
+	PALISADE_DATABASE_URL="$$(db_url palisade_admin)" Deploy/local/demo.sh $(LOCAL) .build/debug/platformctl Deploy/palisade.example.yaml
+	# What platformctl needs in the shell of whoever tries the commands below.
+	{ echo "export PALISADE_CONFIG=Deploy/palisade.example.yaml PALISADE_DATABASE_URL='$$(db_url palisade_admin)'"
+	  env | grep -E '^PALISADE_(DNS|HTTP|TRANSPORT|DOCTOR)_' | sed "s/^\([^=]*\)=\(.*\)/export \1='\2'/"; } > $(LOCAL)/env.sh
+	ctl=.build/debug/platformctl
 	echo
-	echo "Palisade is running (logs under $(LOCAL)/):"
-	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service (palisade_aliases, …)"
-	echo "                  psql '$$(db_url palisade)'"
+	echo "Palisade is running (logs under $(LOCAL)/), with a demo: mail.example (alice@, bob@, the alias hello@), bob's shop.example"
+	echo "(sales@, WKD as a service), gpg keys for alice@, bob@ and sales@ (GNUPGHOME=$(LOCAL)/demo/gnupg), and the test world's"
+	echo "DNS and HTTPS ($(LOCAL)/world) for the MTA-STS and DANE domains *.secure.palisade.example."
+	echo "  PostgreSQL      127.0.0.1:$(RUN_PORT)  database palisade, one role per service: psql '$$(db_url palisade)'"
 	echo "  platformctl     export PALISADE_DATABASE_URL='$$(db_url palisade_admin)'"
-	echo "                  .build/debug/platformctl domains add mail.example --platform"
-	echo "                  .build/debug/platformctl accounts create alice@mail.example"
-	echo "                  .build/debug/platformctl jobs stats"
-	echo "  palisade-aliases http://127.0.0.1:8463  (log $(LOCAL)/aliases.log)"
-	echo "                  curl -H \"Authorization: Bearer $$token\" http://127.0.0.1:8463/v1/accounts/1/addresses"
-	echo "  palisade-keystore http://127.0.0.1:8462  (log $(LOCAL)/keystore.log)"
-	echo "                  gpg --export alice@mail.example | curl -H \"Authorization: Bearer $$keystore_token\" --data-binary @- http://127.0.0.1:8462/v1/accounts/1/keys"
-	echo "  palisade-wkd    http://127.0.0.1:8464  (log $(LOCAL)/wkd.log; put a TLS proxy in front, see README)"
-	echo "                  curl -H 'Host: openpgpkey.mail.example' http://127.0.0.1:8464/.well-known/openpgpkey/mail.example/policy"
-	echo "  palisade-vks-sync http://127.0.0.1:8466/metrics  (log $(LOCAL)/vks-sync.log; asks keys.openpgp.org, needs the Internet)"
-	echo "                  .build/debug/platformctl vks status"
-	echo "  palisade-transport socketmap 127.0.0.1:8461, http://127.0.0.1:8467  (log $(LOCAL)/transport.log; DNS and policy hosts need the Internet)"
-	echo "                  postmap -q gmail.com socketmap:inet:127.0.0.1:8461:postfix"
-	echo "                  .build/debug/platformctl transport check gmail.com"
-	echo "                  curl -H 'Host: mta-sts.mail.example' http://127.0.0.1:8467/.well-known/mta-sts.txt"
+	echo "  palisade-aliases http://127.0.0.1:8463, palisade-keystore http://127.0.0.1:8462, palisade-wkd http://127.0.0.1:8464,"
+	echo "  palisade-vks-sync http://127.0.0.1:8466/metrics, palisade-transport socketmap 127.0.0.1:8461 and http://127.0.0.1:8467"
+	echo
+	echo "Try (first: . $(LOCAL)/env.sh, the settings platformctl needs to see the demo):"
+	echo "  # WKD with GnuPG and Sequoia (root: an HTTPS proxy on 127.0.0.2:443, the clients in a mount namespace of their own):"
+	echo "  sudo Deploy/local/wkd-clients.sh $(LOCAL)/demo/wkd $(LOCAL)/world/https/ca.pem $(LOCAL)/world/https/ca.key --upstream 127.0.0.1:8464 advanced alice@mail.example sales@shop.example"
+	echo "  gpg --show-keys $(LOCAL)/demo/wkd/gpg-alice@mail.example.pgp"
+	echo "  curl -H 'Host: openpgpkey.mail.example' http://127.0.0.1:8464/.well-known/openpgpkey/mail.example/policy"
+	echo "  # Postfix's TLS policy for MTA-STS and DANE domains:"
+	echo "  postmap -q sts-enforce.secure.palisade.example socketmap:inet:127.0.0.1:8461:postfix"
+	echo "  postmap -q sts-dane.secure.palisade.example socketmap:inet:127.0.0.1:8461:postfix"
+	echo "  postmap -q expired.palisade.example socketmap:inet:127.0.0.1:8461:postfix        # bogus DNSSEC: TEMP, never plain text"
+	echo "  $$ctl transport check sts-dane.secure.palisade.example"
+	echo "  # A platform-domain alias is never deleted (refused, exit 5):"
+	echo "  $$ctl aliases delete --account 1 hello@mail.example"
+	echo "  curl -X DELETE -H \"Authorization: Bearer $$token\" http://127.0.0.1:8463/v1/accounts/1/aliases/hello@mail.example"
+	echo "  # Our domains as senders and CAs see them (doctor-good's MX is the world's Postfix, which runs only as root):"
+	echo "  $$ctl doctor --domain doctor-good.secure.palisade.example"
+	echo "  $$ctl keys list --account 1"
 	echo "Stop everything with: make stop"
 
 stop:
@@ -91,6 +117,7 @@ stop:
 	Deploy/local/service.sh stop wkd $(LOCAL)
 	Deploy/local/service.sh stop keystore $(LOCAL)
 	Deploy/local/service.sh stop aliases $(LOCAL)
+	$(WORLD) stop $(LOCAL)/world
 	$(PG) stop $(LOCAL)/pg
 	echo "stopped"
 

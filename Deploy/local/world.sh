@@ -101,6 +101,8 @@ free_port() {
 
 stop() {
     [ -d "$dir" ] || return 0
+    # Absolute, as start wrote it into the daemons' command lines (make run passes .local/world).
+    dir=$(cd "$dir" && pwd)
     # The gpg-agent of the keys the tests made in DIR/gnupg.
     if [ -d "$dir/gnupg" ]; then gpgconf --homedir "$dir/gnupg" --kill all >/dev/null 2>&1 || true; fi
     for pidfile in "$dir/dns/nsd.pid" "$dir/dns/unbound.pid" "$dir/https/nginx.pid" "$dir/smtp/queue/pid/master.pid" "$dir/opendmarc/opendmarc.pid"; do

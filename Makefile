@@ -16,7 +16,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev zlib1g-
                 publicsuffix swaks opendmarc systemd
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build install bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt bench-milter fuzz clean
+.PHONY: run stop test deps build install config-reference bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt bench-milter fuzz clean
 .SILENT:
 
 deps:
@@ -149,6 +149,12 @@ install:
 	fi
 	echo "installed$(if $(DESTDIR), under $(DESTDIR)): platformctl $(SERVICES) in /usr/bin, their units in /etc/systemd/system"
 	echo "next: edit /etc/palisade/palisade.yaml (database URLs per role in /etc/palisade/<service>.env), platformctl db migrate, systemctl enable --now $(SERVICES)"
+
+# Deploy/CONFIGURATION.md, every configuration key, from the settings the code reads (a test keeps it current).
+config-reference:
+	$(SWIFT) build --product platformctl >/dev/null
+	.build/debug/platformctl config check --keys --markdown > Deploy/CONFIGURATION.md
+	echo "wrote Deploy/CONFIGURATION.md"
 
 # The whole suite against a PostgreSQL cluster and a DNS/HTTPS test world of its own, both stopped
 # again whatever the outcome.

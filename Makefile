@@ -46,6 +46,8 @@ run: build
 	psql "$$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'palisade'" | grep -q 1 || psql "$$admin_url" -qc "CREATE DATABASE palisade"
 	db_url() { echo "postgresql://$$1@127.0.0.1:$(RUN_PORT)/palisade"; }
 	PALISADE_DATABASE_URL="$$(db_url palisade)" .build/debug/platformctl db migrate --config Deploy/palisade.example.yaml
+	# Services of an earlier make run would keep the previous world's ports and CA: they start again below.
+	for service in transport vks-sync wkd keystore aliases; do Deploy/local/service.sh stop $$service $(LOCAL) >/dev/null; done
 	$(WORLD) stop $(LOCAL)/world
 	$(WORLD) start $(LOCAL)/world >/dev/null
 	set -a; . $(LOCAL)/world/world.env; set +a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The small demo `make run` loads once into its database (LOCAL/demo/loaded marks it done):
+# The small demo `make run` loads once into its database (skipped when mail.example is there already):
 #   - the platform domain mail.example with accounts alice@ and bob@, and the alias hello@mail.example;
 #   - bob's custom domain shop.example with the alias sales@shop.example, served by WKD as a service;
 #   - OpenPGP keys made by gpg (in LOCAL/demo/gnupg) for alice@mail.example, bob@mail.example and
@@ -11,11 +11,14 @@
 set -euo pipefail
 local=${1:?usage: demo.sh LOCAL PLATFORMCTL CONFIG} ctl=${2:?} config=${3:?}
 demo=$local/demo
-mkdir -p "$demo"
-[ -e "$demo/loaded" ] && exit 0
 
 pctl() { "$ctl" "$@" --config "$config"; }
 field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+loaded() { pctl domains list --json | python3 -c 'import json, sys; sys.exit(0 if any(d["name"] == "mail.example" for d in json.load(sys.stdin)) else 1)'; }
+loaded && exit 0
+# A run that stopped half way left a partial demo in a database of its own: make clean starts again.
+rm -rf "$demo"
+mkdir -p "$demo"
 
 pctl domains add mail.example --platform >/dev/null
 pctl domains add doctor-good.secure.palisade.example --platform >/dev/null
@@ -41,4 +44,3 @@ key "$alice" Alice alice@mail.example
 key "$bob" Bob bob@mail.example
 key "$bob" Sales sales@shop.example
 gpgconf --kill all 2>/dev/null || true
-touch "$demo/loaded"

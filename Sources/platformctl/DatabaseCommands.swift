@@ -27,6 +27,8 @@ struct Database: AsyncParsableCommand {
                     }
                 } catch let error as MigrationError where error.code == .checksumMismatch || error.code == .missingFile {
                     throw Failure.migrationsOutOfStep(error.message)
+                } catch let error as MigrationError where error.code == .notPermitted {
+                    throw Failure.refused(error.message)
                 }
             }
         }

@@ -102,6 +102,22 @@ struct MigratorTests {
             """) == 0)
     }
 
+    @Test("A superuser migrating a new database in one run (past the handover and beyond) leaves every object palisade_owner's, in every new database of the cluster")
+    func superuserHandsOver() async throws {
+        for _ in 0..<2 {
+            let db = try await TestDatabase.create(migrated: false)
+            defer { db.pool.close() }
+            let migrations = try Migration.load(from: TestDatabase.schemasDirectory)
+                + [Migration(version: 9999, name: "probe", sql: "CREATE TABLE migration_probe (id int GENERATED ALWAYS AS IDENTITY)")]
+            #expect(try await Migrator(pool: db.pool, migrations: migrations, logger: db.logger).migrate() == migrations.map(\.version))
+            #expect(try await db.count("""
+                SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S') AND pg_get_userbyid(c.relowner) <> 'palisade_owner'
+                """) == 0)
+            #expect(try await db.count("SELECT count(*) FROM pg_tables WHERE tablename = 'migration_probe' AND tableowner = 'palisade_owner'") == 1)
+        }
+    }
+
     @Test("each service role has only its grants, and the audit log is append-only")
     func rolesAndGrants() async throws {
         let db = try await TestDatabase.create()

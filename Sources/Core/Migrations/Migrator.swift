@@ -39,12 +39,12 @@ public struct Migrator: Sendable {
             let outcome: Result<[Int], any Error>
             do {
                 try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))")
-                try await becomeOwner(on: connection)
                 outcome = .success(try await apply(on: connection))
             } catch {
                 outcome = .failure(error)
             }
-            _ = try? await connection.query("RESET ROLE")
+            // A connection that cannot drop the owner's role must not go back to the pool as the owner.
+            do { try await connection.query("RESET ROLE") } catch { connection.close() }
             // The session lock goes with the connection if it broke; otherwise release it here.
             _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))")
             let milliseconds = Int64(JobQueue.seconds(pool.configuration.statementTimeout) * 1000)
@@ -74,24 +74,36 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// The role migrations run as (0022_migrator_role.sql): once `palisade_owner` exists, the session becomes it,
-    /// so what a migration creates belongs to it; a role that may not become it (every service role) is refused
-    /// before anything is read or changed. Before it exists (a new database) the connecting role, the database
-    /// owner, applies the first migrations itself.
-    private func becomeOwner(on connection: PostgresConnection) async throws {
-        let row = try await connection.query("""
-            SELECT current_user AS me, to_regrole('palisade_owner') IS NOT NULL AS present,
-                   CASE WHEN to_regrole('palisade_owner') IS NULL THEN false ELSE pg_has_role(current_user, 'palisade_owner', 'MEMBER') END AS member
-            """).first
-        guard let row, try row.decode("present", as: Bool.self) else { return }
-        guard try row.decode("member", as: Bool.self) else {
-            let me = try row.decode("me", as: String.self)
-            throw MigrationError(code: .notPermitted, message: "role \(me) may not migrate: migrations run as palisade_owner, which only palisade_admin (and the database owner) may become; run platformctl db migrate as palisade_admin")
-        }
-        try await connection.query("SET ROLE palisade_owner")
+    /// How a migration is applied once this database's objects belong to `palisade_owner` (0022_migrator_role.sql).
+    enum Runner { case itself, itselfHandingOver, asOwner }
+
+    /// Who applies the next migration, read from the catalogs (no privilege needed, nothing changed):
+    /// before the handover of this database (its `schema_migrations` not yet `palisade_owner`'s), the
+    /// connecting role itself, the database owner bootstrapping it; after it, a superuser or the database
+    /// owner apply migrations as themselves and hand what they created to `palisade_owner` (so a migration
+    /// may still create roles), a role that may become `palisade_owner` (palisade_admin) does so, and any
+    /// other role (every service role) is refused.
+    private func runner(on connection: PostgresConnection) async throws -> Runner {
+        let version = try await connection.query("SELECT current_setting('server_version_num')::int AS version").first?.decode("version", as: Int.self) ?? 0
+        // PostgreSQL 16 separates the right to SET ROLE from membership.
+        let right = version >= 160_000 ? "SET" : "MEMBER"
+        guard let row = try await connection.query(PostgresQuery(sql: """
+            SELECT current_user AS me,
+                   coalesce((SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass('schema_migrations')) = 'palisade_owner', false) AS handed_over,
+                   (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+                   (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()) = current_user AS database_owner,
+                   CASE WHEN to_regrole('palisade_owner') IS NULL THEN false ELSE pg_has_role(current_user, 'palisade_owner', '\(right)') END AS can_become
+            """)).first else { return .itself }
+        guard try row.decode("handed_over", as: Bool.self) else { return .itself }
+        if try row.decode("superuser", as: Bool.self) || row.decode("database_owner", as: Bool.self) { return .itselfHandingOver }
+        if try row.decode("can_become", as: Bool.self) { return .asOwner }
+        let me = try row.decode("me", as: String.self)
+        throw MigrationError(code: .notPermitted, message: "role \(me) may not migrate: migrations run as palisade_owner, which only palisade_admin (and the database owner) may become; run platformctl db migrate as palisade_admin")
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [Int] {
+        // A role that may not migrate is refused before it reads anything.
+        _ = try await runner(on: connection)
         let present = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").first?.decode("present", as: Bool.self)
         if present != true {
             try await connection.execute(script: """
@@ -116,9 +128,12 @@ public struct Migrator: Sendable {
         var done: [Int] = []
         for migration in migrations where applied[migration.version] == nil {
             logger.info("applying migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
+            let runner = try await runner(on: connection)
             try await connection.query("BEGIN")
             do {
+                if runner == .asOwner { try await connection.query("SET LOCAL ROLE palisade_owner") }
                 try await connection.execute(script: migration.sql)
+                if runner == .itselfHandingOver { try await connection.query("SELECT palisade_hand_over()") }
                 try await connection.query("""
                     INSERT INTO schema_migrations (version, name, checksum)
                     VALUES (\(migration.version), \(migration.name), encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex'))

@@ -16,7 +16,7 @@ DEB_PACKAGES := libpq-dev libssl-dev libunbound-dev libcurl4-openssl-dev zlib1g-
                 publicsuffix swaks opendmarc systemd
 WORLD      := Deploy/local/world.sh
 
-.PHONY: run stop test deps build install config-reference bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt bench-milter fuzz clean
+.PHONY: run stop test deps build release install config-reference bench bench-network bench-openpgp bench-postfix bench-aliases bench-keystore bench-wkd bench-vks bench-transport bench-tlsrpt bench-milter fuzz clean
 .SILENT:
 
 deps:
@@ -130,10 +130,24 @@ stop:
 # stages it all under DIR instead, touching nothing of the system (for packaging, and the install test).
 # The paths are the units' own: the executables must be in /usr/bin.
 SERVICES := palisade-aliases palisade-keystore palisade-wkd palisade-vks-sync palisade-transport
+# The release executables `make install` installs, with the Swift runtime and Foundation linked in (the server needs
+# no Swift toolchain). Build them as yourself; `sudo make install` then only copies (sudo's PATH rarely has swift).
+release:
+	log=$$(mktemp)
+	for product in platformctl $(SERVICES); do
+		$(SWIFT) build -c release --static-swift-stdlib --product "$$product" >"$$log" 2>&1 || { grep -E "error" "$$log" | head -20 >&2; rm -f "$$log"; exit 1; }
+	done
+	rm -f "$$log"
+	echo "release executables in $$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)"
+
 install:
-	# The Swift runtime and Foundation linked in: the server needs no Swift toolchain.
-	for product in platformctl $(SERVICES); do $(SWIFT) build -c release --static-swift-stdlib --product "$$product" >/dev/null; done
-	bin=$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)
+	if command -v $(SWIFT) >/dev/null; then $(MAKE) --no-print-directory release; fi
+	bin=.build/release
+	for product in platformctl $(SERVICES); do
+		[ -x "$$bin/$$product" ] || { echo "install: $$bin/$$product is not built: run make release as yourself first" >&2; exit 1; }
+		# Another target's release build links the runtime dynamically: that executable would not run on a server.
+		if ldd "$$bin/$$product" | grep -q libswiftCore; then echo "install: $$bin/$$product needs the Swift runtime: run make release first" >&2; exit 1; fi
+	done
 	install -d "$(DESTDIR)/usr/bin" "$(DESTDIR)/etc/systemd/system" "$(DESTDIR)/usr/lib/sysusers.d" \
 		"$(DESTDIR)/usr/share/palisade/schemas" "$(DESTDIR)/usr/share/palisade/postfix" "$(DESTDIR)/usr/share/doc/palisade"
 	for product in platformctl $(SERVICES); do install -s -m 0755 "$$bin/$$product" "$(DESTDIR)/usr/bin/$$product"; done
@@ -154,7 +168,7 @@ install:
 
 # Deploy/CONFIGURATION.md, every configuration key, from the settings the code reads (a test keeps it current).
 config-reference:
-	$(SWIFT) build --product platformctl >/dev/null
+	$(SWIFT) build --product platformctl 2>&1 | grep -E "error|Compiling|Build" | tail -3
 	.build/debug/platformctl config check --keys --markdown > Deploy/CONFIGURATION.md
 	echo "wrote Deploy/CONFIGURATION.md"
 

@@ -17,12 +17,7 @@ public enum DKIMSigner {
     /// The `DKIM-Signature` field (CRLF-ended) dkimpy makes for `message` given as bytes, which need not be
     /// UTF-8 (8-bit header fields are signed as they are), with the world's key `key` as its selector.
     public static func signatureField(_ message: [UInt8], key: String, header: String = "relaxed", domain: String = "dkim.secure.palisade.example") async throws -> String {
-        let world = try TestWorld.current()
-        guard let venv = ProcessInfo.processInfo.environment["PALISADE_TEST_DKIMPY"], !venv.isEmpty else {
-            throw TestWorld.Missing(description: "PALISADE_TEST_DKIMPY is not set: make test installs dkimpy in .build/test-venv")
-        }
-        let keyFile = URL(fileURLWithPath: world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("dkim/\(key).key").path
+        let (venv, keyFile) = try tool(key: key)
         let request = ["field", message.map { String($0, radix: 16) }.joined(separator: " "), key, header, domain]
         return try await PythonTools.shared.run(request) {
             let input = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-dkim-\(UUID().uuidString)")
@@ -39,14 +34,20 @@ public enum DKIMSigner {
         }
     }
 
-    private static func signNow(_ message: String, key: String, selector: String?, algorithm: String,
-                                header: String, body: String, domain: String) async throws -> String {
+    /// dkimpy's virtual environment, and the file of the world's key `key`.
+    private static func tool(key: String) throws -> (venv: String, keyFile: String) {
         let world = try TestWorld.current()
         guard let venv = ProcessInfo.processInfo.environment["PALISADE_TEST_DKIMPY"], !venv.isEmpty else {
             throw TestWorld.Missing(description: "PALISADE_TEST_DKIMPY is not set: make test installs dkimpy in .build/test-venv")
         }
         let keyFile = URL(fileURLWithPath: world.certificateAuthorityFile).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("dkim/\(key).key").path
+        return (venv, keyFile)
+    }
+
+    private static func signNow(_ message: String, key: String, selector: String?, algorithm: String,
+                                header: String, body: String, domain: String) async throws -> String {
+        let (venv, keyFile) = try tool(key: key)
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-dkim-\(UUID().uuidString)")
         try message.write(to: input, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: input) }

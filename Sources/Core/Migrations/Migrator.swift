@@ -83,10 +83,7 @@ public struct Migrator: Sendable {
     /// owner apply migrations as themselves and hand what they created to `palisade_owner` (so a migration
     /// may still create roles), a role that may become `palisade_owner` (palisade_admin) does so, and any
     /// other role (every service role) is refused.
-    private func runner(on connection: PostgresConnection) async throws -> Runner {
-        let version = try await connection.query("SELECT current_setting('server_version_num')::int AS version").first?.decode("version", as: Int.self) ?? 0
-        // PostgreSQL 16 separates the right to SET ROLE from membership.
-        let right = version >= 160_000 ? "SET" : "MEMBER"
+    private func runner(on connection: PostgresConnection, right: String) async throws -> Runner {
         guard let row = try await connection.query(PostgresQuery(sql: """
             SELECT current_user AS me,
                    coalesce((SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass('schema_migrations')) = 'palisade_owner', false) AS handed_over,
@@ -102,8 +99,11 @@ public struct Migrator: Sendable {
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [Int] {
+        // PostgreSQL 16 separates the right to SET ROLE from membership.
+        let version = try await connection.query("SELECT current_setting('server_version_num')::int AS version").first?.decode("version", as: Int.self) ?? 0
+        let right = version >= 160_000 ? "SET" : "MEMBER"
         // A role that may not migrate is refused before it reads anything.
-        _ = try await runner(on: connection)
+        _ = try await runner(on: connection, right: right)
         let present = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present").first?.decode("present", as: Bool.self)
         if present != true {
             try await connection.execute(script: """
@@ -128,7 +128,7 @@ public struct Migrator: Sendable {
         var done: [Int] = []
         for migration in migrations where applied[migration.version] == nil {
             logger.info("applying migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
-            let runner = try await runner(on: connection)
+            let runner = try await runner(on: connection, right: right)
             try await connection.query("BEGIN")
             do {
                 if runner == .asOwner { try await connection.query("SET LOCAL ROLE palisade_owner") }

@@ -149,6 +149,9 @@ struct HungHandlerTests {
             logger: db.logger
         )
         try await db.run([worker], until: "the hung job failed for good") { try await jobs.show(id: id)?.state == "failed" }
-        #expect(try await jobs.show(id: id)?.lastError?.contains("CancellationError") == true)
+        // Failed by the cancelled handler, or by the lease it left to expire when the take-over got there first
+        // (seen on a loaded machine): either way a reason naming what stopped it, never a hang.
+        let reason = try await jobs.show(id: id)?.lastError ?? ""
+        #expect(reason.contains("CancellationError") || reason.contains("lease expired on its last attempt"), "\(reason)")
     }
 }
